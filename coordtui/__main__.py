@@ -1,0 +1,3 @@
+from coordtui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""The Textual application: modes, global keys, themes, idle lock, the writer thread.
+
+Every screen is a mode so each keeps its state.  Writes from any screen go to
+one writer thread, in the order the keys were pressed; results come back to
+the screen that asked on the event loop.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from time import monotonic
+from typing import Any
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from coordtui.config import Config
+from coordtui.screens.help import HelpEntry, HelpScreen
+from coordtui.screens.lock import LockScreen
+from coordtui.screens.queue import QueueScreen
+from coordtui.service import Service
+from coordtui.themes import ALL as EXTRA_THEMES
+from coordtui.themes import THEME_NAMES
+
+
+class CoordApp(App):
+    TITLE = "coordtui"
+    CSS_PATH = "app.tcss"
+    MODES = {"queue": QueueScreen}
+    DEFAULT_MODE = "queue"
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("question_mark", "help", "Help", show=False, key_display="?", id="app.help_alt"),
+        Binding("f2", "switch_mode('queue')", "Queue", id="app.queue"),
+        Binding("1", "switch_mode('queue')", "Queue", show=False, id="app.queue_alt"),
+        Binding("ctrl+l", "lock", "Lock", id="app.lock"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, service: Service, config: Config):
+        super().__init__()
+        self.service = service
+        self.config = config
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coordtui-writer")
+        self._last_input = monotonic()
+        self.writes_in_flight = 0
+
+    @property
+    def colour(self) -> bool:
+        return not (self.no_color or self.config.theme == "monochrome")
+
+    def on_mount(self) -> None:
+        for theme in EXTRA_THEMES:
+            self.register_theme(theme)
+        theme = "monochrome" if "NO_COLOR" in os.environ else self.config.theme
+        self.theme = THEME_NAMES.get(theme, "textual-dark")
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        if self.config.idle_lock_minutes:
+            self.set_interval(5, self._check_idle)
+        self.run_worker(self.service.warm_up, thread=True, group="warm-up")
+
+    # ------------------------------------------------------------- writes
+
+    def write(self, job: Callable[[], Any], done: Callable[[Any, str | None], None]) -> None:
+        """Run a mutation on the writer thread; ``done(result, error_message)`` on the loop."""
+        self.writes_in_flight += 1
+
+        def run() -> None:
+            from coordtui.mutations import MutationError
+
+            try:
+                result, error = job(), None
+            except MutationError as exc:
+                result, error = None, str(exc)
+            except Exception as exc:  # never show internals (they may hold patient data)
+                self.log.error(f"write failed: {type(exc).__name__}")
+                result, error = None, "Could not save: the database is busy or unavailable. Try again."
+            self.call_from_thread(self._write_done, done, result, error)
+
+        self._writer.submit(run)
+
+    def _write_done(self, done, result, error) -> None:
+        self.writes_in_flight -= 1
+        done(result, error)
+        self.refresh_pending()
+
+    def refresh_pending(self) -> None:
+        from coordtui.widgets.clinic_header import ClinicHeader
+
+        for header in self.screen.query(ClinicHeader):
+            header.pending = self.service.pending_count()
+
+    async def _on_exit_app(self) -> None:
+        self._writer.shutdown(wait=True)  # a confirmed write always finishes
+        await super()._on_exit_app()
+
+    # ----------------------------------------------------------- idle lock
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        idle = monotonic() - self._last_input
+        if idle >= self.config.idle_lock_minutes * 60:
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        if not isinstance(self.screen, LockScreen):
+            self.push_screen(LockScreen())
+
+    # ---------------------------------------------------------------- help
+
+    def help_entries(self, screen: Screen) -> list[HelpEntry]:
+        entries: dict[str, HelpEntry] = {}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            name = binding.description or binding.action
+            entries[f"{binding.id}:{key}"] = HelpEntry(
+                self.get_key_display(binding), name, binding.id or "", active.enabled
+            )
+        entries["palette"] = HelpEntry("ctrl+p", "Command palette (every action)", "", True)
+        return sorted(entries.values(), key=lambda e: (e.binding_id.startswith("app."),
+                                                       e.binding_id))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen | LockScreen):
+            return
+        notes = [
+            "Status keys: a arrive, r in room, d done, n no-show (asks), x cancel (asks a reason),",
+            "l left without being seen (asks), u undo the last change (kept as a correction).",
+            "Long waits show '!' and reverse video; the threshold is wait_alert_minutes.",
+        ]
+        self.push_screen(HelpScreen(self.screen.__class__.__name__.removesuffix("Screen"),
+                                    self.help_entries(self.screen), notes))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette offers every action bound on the current screen, plus themes."""
+        seen = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not active.enabled or binding.action in seen or not binding.description:
+                continue
+            seen.add(binding.action)
+            namespace = active.node
+
+            def run(action=binding.action, node=namespace) -> None:
+                self.call_later(self.run_action, action, node)
+
+            yield SystemCommand(binding.description, f"key: {self.get_key_display(binding)}", run)
+        for label, name in THEME_NAMES.items():
+            yield SystemCommand(f"Theme: {label}", "switch colour theme",
+                                lambda n=name: setattr(self, "theme", n))
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,181 @@
+"""Typed settings: TOML in the platform config dir, overridden by environment.
+
+Precedence (lowest to highest): defaults, the config file, ``COORDTUI_*``
+environment variables, command-line flags.  Kept import-light: it is on the
+path to first paint.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import platformdirs
+
+from coordtui import APP_NAME
+
+THEMES = ("default", "high-contrast", "monochrome")
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+
+
+class ConfigError(ValueError):
+    """A bad setting; the message names the key and the file."""
+
+
+@dataclass
+class Config:
+    db: Path | None = None  # None: the default store in the data dir
+    user: str = field(default_factory=lambda: _login())
+    wait_alert_minutes: int = 20
+    idle_lock_minutes: int = 10  # 0 turns the idle lock off
+    refresh_seconds: float = 1.0  # how often other processes' commits are checked
+    theme: str = "default"
+    date_order: str = "DMY"
+    privacy: bool = False  # start with names masked to initials
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    source: Path | None = None  # the file these settings came from, if any
+
+    @property
+    def db_path(self) -> Path:
+        return self.db or default_db_path()
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "frontdesk"
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("COORDTUI_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME))
+
+
+def config_path() -> Path:
+    explicit = os.environ.get("COORDTUI_CONFIG")
+    return Path(explicit) if explicit else config_dir() / "config.toml"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("COORDTUI_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
+
+
+def default_db_path() -> Path:
+    return data_dir() / "coordtui.db"
+
+
+def demo_db_path() -> Path:
+    return data_dir() / "demo.db"
+
+
+_ENV = {
+    "COORDTUI_DB": "db",
+    "COORDTUI_USER": "user",
+    "COORDTUI_WAIT_ALERT_MINUTES": "wait_alert_minutes",
+    "COORDTUI_IDLE_LOCK_MINUTES": "idle_lock_minutes",
+    "COORDTUI_REFRESH_SECONDS": "refresh_seconds",
+    "COORDTUI_THEME": "theme",
+    "COORDTUI_DATE_ORDER": "date_order",
+    "COORDTUI_PRIVACY": "privacy",
+}
+
+
+def load(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read the config file (if any) and apply environment overrides."""
+    env = dict(os.environ if env is None else env)
+    path = path or config_path()
+    raw: dict = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
+    for var, key in _ENV.items():
+        if env.get(var):
+            raw[key] = env[var]
+    config = from_mapping(raw, path)
+    config.source = path if path.exists() else None
+    return config
+
+
+def from_mapping(raw: dict, where: Path | str = "config") -> Config:
+    known = {f.name for f in fields(Config)} - {"source"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}.")
+    config = Config()
+    for key, value in raw.items():
+        setattr(config, key, _coerce(key, value, where))
+    return config
+
+
+def _coerce(key: str, value, where) -> object:
+    try:
+        if key == "db":
+            return Path(value).expanduser() if value else None
+        if key in ("wait_alert_minutes", "idle_lock_minutes"):
+            number = int(value)
+            if number < 0 or number > 24 * 60:
+                raise ValueError
+            if key == "wait_alert_minutes" and number == 0:
+                raise ValueError
+            return number
+        if key == "refresh_seconds":
+            seconds = float(value)
+            if not 0.2 <= seconds <= 60:
+                raise ValueError
+            return seconds
+        if key == "privacy":
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+        if key == "theme":
+            if value not in THEMES:
+                raise ValueError
+            return value
+        if key == "date_order":
+            if str(value).upper() not in DATE_ORDERS:
+                raise ValueError
+            return str(value).upper()
+        if key == "keymap":
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                raise ValueError
+            return dict(value)
+        if key == "user":
+            text = str(value).strip()
+            if not text:
+                raise ValueError
+            return text
+    except (TypeError, ValueError):
+        pass
+    else:
+        return value
+    hints = {
+        "theme": f"one of {', '.join(THEMES)}",
+        "date_order": f"one of {', '.join(DATE_ORDERS)}",
+        "wait_alert_minutes": "a whole number of minutes, 1 to 1440",
+        "idle_lock_minutes": "a whole number of minutes, 0 (off) to 1440",
+        "refresh_seconds": "seconds between 0.2 and 60",
+        "keymap": 'a table of binding id = "keys", e.g. check_in = "a,f7"',
+        "user": "a non-empty name",
+    }
+    raise ConfigError(f"{where}: {key} must be {hints.get(key, 'valid')}.")
+
+
+SAMPLE = """\
+# coordtui settings.  Environment variables COORDTUI_<NAME> override these.
+# db = "/path/to/coordtui.db"
+# user = "reception1"
+wait_alert_minutes = 20     # flag waits at least this long
+idle_lock_minutes = 10      # lock the screen after this much idle time (0 = off)
+theme = "default"           # default | high-contrast | monochrome
+date_order = "DMY"          # how 14.3.80 is read: DMY | MDY | YMD
+
+[keymap]                    # binding id = "keys" (see F1 for the ids)
+# check_in = "a,f7"
+"""

@@ -1,0 +1,129 @@
+"""Patient field rules: what a registration or an edit may contain.
+
+``validate_patient`` returns normalised values plus a field -> message map,
+so a form can show each message beside its field and keep what was typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from coordtui.domain.phones import PhoneError, to_e164
+from coordtui.domain.text import has_unsafe, nfc
+
+MAX_AGE_YEARS = 130
+SEXES = ("female", "male", "other", "unknown")
+TEXT_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "email",
+    "address",
+    "preferred_language",
+    "flags",
+    "payer",
+    "member_id",
+    "record_number",
+)
+EDITABLE = (*TEXT_FIELDS, "dob", "sex", "phone", "phone_alt", "interpreter_needed", "copay_cents")
+MAX_LEN = 200
+
+
+@dataclass
+class Validated:
+    values: dict[str, object] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def age_on(dob: date, today: date) -> int:
+    years = today.year - dob.year
+    if (today.month, today.day) < (dob.month, dob.day):
+        years -= 1
+    return years
+
+
+def parse_dob(raw: object, today: date) -> date | None:
+    """Accept a date or ISO text; raise ValueError with a user-facing message."""
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, date):
+        dob = raw
+    else:
+        try:
+            dob = date.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise ValueError("Date of birth must be a date like 1980-03-14.") from None
+    if dob > today:
+        raise ValueError("Date of birth cannot be in the future.")
+    if age_on(dob, today) > MAX_AGE_YEARS:
+        raise ValueError(f"Date of birth is more than {MAX_AGE_YEARS} years ago.")
+    return dob
+
+
+def validate_patient(
+    fields: dict[str, object], today: date, region: str, partial: bool = False
+) -> Validated:
+    """Check and normalise patient fields.
+
+    ``partial`` is for edits: only the given fields are checked, but a name
+    that is present must still not be blank.
+    """
+    out = Validated()
+    for name, raw in fields.items():
+        if name not in EDITABLE:
+            out.errors[name] = f"Unknown field {name!r}."
+            continue
+        try:
+            out.values[name] = _one(name, raw, today, region)
+        except (ValueError, PhoneError) as exc:
+            out.errors[name] = str(exc)
+    if not partial:
+        for required in ("given_name", "family_name"):
+            if required not in fields:
+                out.errors.setdefault(required, "Required.")
+    return out
+
+
+def _one(name: str, raw: object, today: date, region: str) -> object:
+    if name in TEXT_FIELDS:
+        text = nfc(str(raw or "")).strip()
+        if has_unsafe(text):
+            raise ValueError("Remove control characters (pasted from elsewhere?).")
+        if len(text) > MAX_LEN:
+            raise ValueError(f"At most {MAX_LEN} characters.")
+        if name in ("given_name", "family_name") and not text:
+            raise ValueError("Required.")
+        if name == "email" and text and ("@" not in text or " " in text):
+            raise ValueError("Email must look like name@example.org.")
+        return text
+    if name == "dob":
+        return parse_dob(raw, today)
+    if name in ("phone", "phone_alt"):
+        return to_e164(str(raw or ""), region)
+    if name == "sex":
+        value = str(raw or "unknown").strip().lower()
+        if value not in SEXES:
+            raise ValueError("Sex must be female, male, other or unknown.")
+        return value
+    if name == "interpreter_needed":
+        return bool(raw)
+    if name == "copay_cents":
+        try:
+            cents = int(raw or 0)
+        except (TypeError, ValueError):
+            raise ValueError("Copay must be a whole number of cents.") from None
+        if cents < 0:
+            raise ValueError("Copay cannot be negative.")
+        return cents
+    raise ValueError(f"Unknown field {name!r}.")
+
+
+def initials(given: str, family: str) -> str:
+    """Privacy mask for the waiting-room-visible board."""
+    parts = [p for p in (given.strip(), family.strip()) if p]
+    return ".".join(p[0].upper() for p in parts) + ("." if parts else "")

@@ -1,0 +1,167 @@
+"""The one object screens talk to: reads, named mutations, store status.
+
+Knows nothing of Textual.  Reads go through plain sqlite3 (fast, and
+available before SQLAlchemy is imported); writes go through the named
+mutations on a SQLAlchemy engine that is opened lazily, so the first screen
+paints without paying for the ORM import.  Methods block: the app calls them
+from thread workers.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from coordtui.domain.days import day_bounds_utc, local_today
+from coordtui.ids import new_id
+from coordtui.store.files import check_version, ensure_private_file
+from coordtui.store.reads import ClinicInfo, PatientBrief, ProviderInfo, QueueRow, Reads
+
+
+class Service:
+    def __init__(self, db_path: Path, actor: str):
+        self.db_path = db_path
+        self.actor = actor
+        ensure_private_file(db_path)
+        self._version = check_version(db_path)  # refuses a newer file before anything else
+        self._engine = None
+        self._engine_lock = threading.Lock()
+        if self._version == 0:
+            self.warm_up()  # a brand-new file needs its schema before the first read
+        self.reads = Reads(db_path)
+        self._clinic: ClinicInfo | None = None
+
+    # ----------------------------------------------------------- plumbing
+
+    @property
+    def engine(self):
+        with self._engine_lock:
+            if self._engine is None:
+                from coordtui.store.db import open_store
+
+                self._engine = open_store(self.db_path)
+            return self._engine
+
+    def warm_up(self) -> None:
+        """Import the ORM and open the writer; the app calls this in a worker after paint."""
+        _ = self.engine
+        import coordtui.mutations  # noqa: F401
+
+    def close(self) -> None:
+        self.reads.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def run(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        from coordtui.mutations import run_local
+
+        return run_local(self.engine, name, args, self.actor)
+
+    # -------------------------------------------------------------- clock
+
+    @property
+    def clinic(self) -> ClinicInfo:
+        if self._clinic is None:
+            self._clinic = self.reads.clinic() or ClinicInfo("", "(no clinic)", "UTC", "US")
+        return self._clinic
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.clinic.timezone)
+
+    @staticmethod
+    def now() -> datetime:
+        """Aware UTC, the store's convention."""
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        return local_today(self.now(), self.zone)
+
+    # -------------------------------------------------------------- reads
+
+    def queue(self, day: date) -> list[QueueRow]:
+        start, end = day_bounds_utc(day, self.zone)
+        return self.reads.queue(start, end)
+
+    def queue_row(self, appointment_id: str) -> QueueRow | None:
+        return self.reads.queue_row(appointment_id)
+
+    def providers(self) -> list[ProviderInfo]:
+        return self.reads.providers()
+
+    def find_patients(self, text: str, limit: int = 20) -> list[PatientBrief]:
+        return self.reads.find_patients(text, limit)
+
+    def data_version(self) -> int:
+        return self.reads.data_version()
+
+    def pending_count(self) -> int:
+        return self.reads.outbox_count()
+
+    # ---------------------------------------------------------- mutations
+
+    def set_status(self, appointment_id: str, to_status: str, reason: str = "") -> dict:
+        return self.run(
+            "set_status",
+            {
+                "appointment_id": appointment_id,
+                "to_status": to_status,
+                "reason": reason,
+                "at": self.now().isoformat(),
+                "event_id": new_id(),
+            },
+        )
+
+    def undo_status(self, appointment_id: str) -> dict:
+        return self.run(
+            "undo_status",
+            {"appointment_id": appointment_id, "at": self.now().isoformat(), "event_id": new_id()},
+        )
+
+    def add_walk_in(
+        self, patient_id: str, provider_id: str, reason: str = "", priority: str = "routine",
+        minutes: int = 15,
+    ) -> dict:
+        return self.run(
+            "add_walk_in",
+            {
+                "appointment_id": new_id(),
+                "event_id": new_id(),
+                "patient_id": patient_id,
+                "provider_id": provider_id,
+                "reason": reason,
+                "priority": priority,
+                "minutes": minutes,
+                "at": self.now().isoformat(),
+            },
+        )
+
+    def register_patient(self, fields: dict[str, Any], record_number: str | None = None) -> dict:
+        return self.run(
+            "register_patient",
+            {
+                "patient_id": new_id(),
+                "record_number": record_number or self.next_record_number(),
+                "fields": fields,
+                "at": self.now().isoformat(),
+            },
+        )
+
+    def update_patient(self, patient_id: str, base_version: int, changes: dict) -> dict:
+        return self.run(
+            "update_patient",
+            {
+                "patient_id": patient_id,
+                "base_version": base_version,
+                "changes": changes,
+                "at": self.now().isoformat(),
+            },
+        )
+
+    def next_record_number(self) -> str:
+        """A workstation-unique record number: 'W' + 4 id chars + a counter."""
+        suffix = new_id().replace("-", "")[-8:].upper()
+        return f"W{suffix}"

@@ -1,0 +1,69 @@
+"""The write engine: SQLite with WAL, synchronous=FULL, BEGIN IMMEDIATE, migrations.
+
+Writes begin with BEGIN IMMEDIATE so that two coordinators on one file (two
+SSH sessions, one host) serialise on the write lock up front instead of
+failing half-way through a transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session, SQLModel
+
+from coordtui.store import models  # noqa: F401  (registers the tables)
+from coordtui.store.files import (
+    SCHEMA_VERSION,
+    apply_pragmas,
+    check_version,
+    ensure_private_file,
+)
+
+
+def _migrate_to_1(conn) -> None:
+    SQLModel.metadata.create_all(conn)
+
+
+# version -> step that upgrades from version-1; each runs in one transaction.
+MIGRATIONS: dict[int, Callable] = {1: _migrate_to_1}
+
+
+def make_engine(path: Path) -> Engine:
+    """Engine for a store file, creating the file owner-only if needed."""
+    ensure_private_file(path)
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        apply_pragmas(dbapi_conn)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def migrate(engine: Engine, path: Path) -> int:
+    """Bring the schema up to SCHEMA_VERSION; refuse a newer file."""
+    current = check_version(path)
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with engine.begin() as conn:
+            MIGRATIONS[version](conn)
+            conn.exec_driver_sql(f"PRAGMA user_version={version}")
+    ensure_private_file(path)
+    return SCHEMA_VERSION
+
+
+def open_store(path: Path) -> Engine:
+    engine = make_engine(path)
+    migrate(engine, path)
+    return engine
+
+
+def session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)

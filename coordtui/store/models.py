@@ -1,0 +1,133 @@
+"""SQLModel tables: the schema's single source of truth.
+
+Ids are client-made UUID strings (coordtui.ids); instants are aware UTC
+datetimes (SQLModel stores them as UTC; on SQLite as text without offset);
+the clinic's IANA zone lives on the Clinic row and is applied only
+when showing or entering wall-clock times.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about this store (workstation id, current user, ...)."""
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Clinic(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    timezone: str = "UTC"  # IANA zone, e.g. Africa/Nairobi
+    phone_region: str = "US"  # default region for numbers typed without +
+    created_at: datetime
+
+
+class Provider(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    clinic_id: str = Field(foreign_key="clinic.id", index=True)
+    name: str
+    short_name: str  # fits an 80-column board, e.g. "Dr Okafor"
+    specialty: str = ""
+    # Weekly template, JSON: {"mon": [["08:00","12:00"],["13:00","17:00"]], ...}
+    schedule_json: str = "{}"
+    slot_minutes: int = 15
+    active: bool = True
+
+
+class Patient(SQLModel, table=True):
+    __table_args__ = (Index("ix_patient_family_given", "family_name", "given_name"),)
+
+    id: str = Field(primary_key=True)
+    clinic_id: str = Field(foreign_key="clinic.id", index=True)
+    record_number: str = Field(unique=True)
+    given_name: str
+    family_name: str
+    preferred_name: str = ""
+    dob: date | None = None
+    sex: str = "unknown"  # female | male | other | unknown (FHIR AdministrativeGender)
+    phone: str = ""  # E.164
+    phone_alt: str = ""  # E.164
+    email: str = ""
+    address: str = ""
+    preferred_language: str = ""  # BCP 47 tag, e.g. "es", "sw"
+    interpreter_needed: bool = False
+    flags: str = ""  # comma-separated: wheelchair, hearing, ...
+    payer: str = ""
+    member_id: str = ""
+    copay_cents: int = 0
+    merged_into: str | None = Field(default=None, foreign_key="patient.id")
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str = ""
+
+
+class Appointment(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_appointment_start", "start_utc"),
+        Index("ix_appointment_provider_start", "provider_id", "start_utc"),
+    )
+
+    id: str = Field(primary_key=True)
+    clinic_id: str = Field(foreign_key="clinic.id")
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    provider_id: str = Field(foreign_key="provider.id")
+    start_utc: datetime
+    end_utc: datetime
+    type: str = "Consultation"
+    modality: str = "in_person"  # in_person | phone | video
+    reason: str = ""
+    kind: str = "scheduled"  # scheduled | walk_in
+    priority: str = "routine"  # routine | urgent
+    status: str = "booked"  # coordtui.domain.status.Status
+    status_since: datetime | None = None
+    arrived_at: datetime | None = None
+    finished_at: datetime | None = None
+    cancel_reason: str = ""
+    version: int = 1
+    created_at: datetime
+    created_by: str = ""
+    updated_at: datetime
+    updated_by: str = ""
+
+
+class StatusEvent(SQLModel, table=True):
+    """Append-only status history; corrections point at the event they revert."""
+
+    __tablename__ = "status_event"
+    __table_args__ = (Index("ix_status_event_appt_at", "appointment_id", "at"),)
+
+    id: str = Field(primary_key=True)
+    appointment_id: str = Field(foreign_key="appointment.id")
+    from_status: str
+    to_status: str
+    at: datetime
+    reason: str = ""
+    corrects: str | None = Field(default=None, foreign_key="status_event.id")
+    actor: str
+    mutation_id: int  # the outbox entry that wrote this row
+
+
+class Outbox(SQLModel, table=True):
+    """Mutations made here and not yet acknowledged by the clinic server.
+
+    ``mutation_id`` is this workstation's +1-per-mutation counter (SQLite
+    AUTOINCREMENT never reuses a value, even after acknowledged rows go).
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    mutation_id: int | None = Field(
+        default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True)
+    )
+    name: str
+    args: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    client_time: datetime
+    actor: str

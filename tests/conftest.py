@@ -1,0 +1,44 @@
+"""Shared fixtures: real SQLite files in tmp_path, real apps driven by Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.builders import StoreBuilder
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory, monkeypatch):
+    """Never touch the developer's real config or data."""
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("COORDTUI_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("COORDTUI_DATA_DIR", str(base / "data"))
+    monkeypatch.delenv("COORDTUI_DB", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def builder(db_path) -> StoreBuilder:
+    b = StoreBuilder(db_path)
+    yield b
+    b.close()
+
+
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let workers and the writer thread finish until ``condition`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        await pilot.pause(0.02)
+        if condition():
+            return
+    raise AssertionError("condition not met in time")

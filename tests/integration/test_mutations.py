@@ -1,0 +1,162 @@
+"""Named mutations on a real SQLite file: data and outbox commit together."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from coordtui.mutations import MutationError
+from coordtui.service import Service
+from coordtui.store.files import NewerDatabaseError
+
+
+def _count(path, sql):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def day(builder, db_path):
+    dr = builder.provider("Dr Okafor")
+    pat = builder.patient("Ada", "Lovelace")
+    appt = builder.appointment(pat, dr)
+    svc = Service(db_path, actor="desk1")
+    yield svc, appt, pat, dr
+    svc.close()
+
+
+def test_status_change_writes_data_history_and_outbox_in_one_go(day, db_path):
+    svc, appt, *_ = day
+    result = svc.set_status(appt, "arrived")
+    row = svc.queue_row(appt)
+    assert row.status == "arrived" and row.arrived_at is not None
+    conn = sqlite3.connect(db_path)
+    name, args, actor, mid = conn.execute(
+        "SELECT name, args, actor, mutation_id FROM outbox").fetchone()
+    assert (name, actor, mid) == ("set_status", "desk1", result["mutation_id"])
+    assert json.loads(args)["appointment_id"] == appt
+    ev = conn.execute("SELECT to_status, actor, mutation_id FROM status_event "
+                      "WHERE mutation_id > 0").fetchall()
+    assert ev == [("arrived", "desk1", mid)]
+
+
+def test_illegal_transition_is_refused_and_changes_nothing(day, db_path):
+    svc, appt, *_ = day
+    for s in ("arrived", "in_room", "done"):
+        svc.set_status(appt, s)
+    before = (_count(db_path, "SELECT count(*) FROM outbox"),
+              _count(db_path, "SELECT count(*) FROM status_event"))
+    with pytest.raises(MutationError, match="Cannot change done to arrived"):
+        svc.set_status(appt, "arrived")
+    assert svc.queue_row(appt).status == "done"
+    after = (_count(db_path, "SELECT count(*) FROM outbox"),
+             _count(db_path, "SELECT count(*) FROM status_event"))
+    assert before == after
+
+
+def test_cancel_requires_reason(day):
+    svc, appt, *_ = day
+    with pytest.raises(MutationError, match="reason"):
+        svc.set_status(appt, "cancelled", "")
+    svc.set_status(appt, "cancelled", "Patient request")
+    row = svc.queue_row(appt)
+    assert row.status == "cancelled" and row.cancel_reason == "Patient request"
+
+
+def test_undo_is_a_recorded_correction(day, db_path):
+    svc, appt, *_ = day
+    svc.set_status(appt, "arrived")
+    svc.set_status(appt, "in_room")
+    svc.undo_status(appt)
+    row = svc.queue_row(appt)
+    assert row.status == "arrived" and row.arrived_at is not None
+    svc.undo_status(appt)
+    row = svc.queue_row(appt)
+    assert row.status == "booked" and row.arrived_at is None and row.status_since is None
+    conn = sqlite3.connect(db_path)
+    events = conn.execute("SELECT to_status, corrects IS NOT NULL FROM status_event "
+                          "ORDER BY mutation_id").fetchall()
+    assert events == [("arrived", 0), ("in_room", 0), ("arrived", 1), ("booked", 1)]
+    with pytest.raises(MutationError, match="Nothing to undo"):
+        svc.undo_status(appt)
+
+
+def test_walk_in_joins_today_as_arrived(day):
+    svc, _appt, pat, dr = day
+    result = svc.add_walk_in(pat, dr, reason="cough", priority="urgent")
+    rows = {r.id: r for r in svc.queue(svc.today())}
+    walk = rows[result["appointment_id"]]
+    assert (walk.status, walk.kind, walk.priority) == ("arrived", "walk_in", "urgent")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"priority": "soon"}, "Priority"), ({"minutes": 0}, "Duration")],
+)
+def test_walk_in_bad_input(day, kwargs, message):
+    svc, _appt, pat, dr = day
+    with pytest.raises(MutationError, match=message):
+        svc.add_walk_in(pat, dr, **kwargs)
+
+
+def test_walk_in_unknown_provider(day, db_path):
+    svc, _appt, pat, _dr = day
+    with pytest.raises(MutationError, match="Provider not found"):
+        svc.add_walk_in(pat, "no-such-provider")
+    assert _count(db_path, "SELECT count(*) FROM outbox") == 0
+
+
+def test_register_and_update_patient(day):
+    svc, *_ = day
+    made = svc.register_patient({"given_name": "Zoë", "family_name": "D'Angelo",
+                                 "dob": "1990-02-03", "phone": "617-253-1000"})
+    pid = made["patient_id"]
+    updated = svc.update_patient(pid, 1, {"preferred_language": "it"})
+    assert updated["version"] == 2
+    with pytest.raises(MutationError, match="changed elsewhere"):
+        svc.update_patient(pid, 1, {"email": "z@example.org"})
+    with pytest.raises(MutationError) as info:
+        svc.update_patient(pid, 2, {"dob": "2999-01-01"})
+    assert "dob" in info.value.errors
+
+
+def test_register_bad_input_reports_each_field(day, db_path):
+    svc, *_ = day
+    before = _count(db_path, "SELECT count(*) FROM patient")
+    with pytest.raises(MutationError) as info:
+        svc.register_patient({"given_name": "", "family_name": "X", "phone": "123"})
+    assert set(info.value.errors) == {"given_name", "phone"}
+    assert _count(db_path, "SELECT count(*) FROM patient") == before
+
+
+def test_store_file_is_owner_only(day, db_path):
+    svc, appt, *_ = day
+    svc.set_status(appt, "arrived")
+    for suffix in ("", "-wal"):
+        path = f"{db_path}{suffix}"
+        if os.path.exists(path):
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_newer_schema_is_refused(db_path, builder):
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA user_version=99")
+    conn.commit()
+    conn.close()
+    with pytest.raises(NewerDatabaseError, match="schema version 99"):
+        Service(db_path, actor="x")
+
+
+def test_pragmas_in_effect(day):
+    svc, *_ = day
+    with svc.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -1,0 +1,37 @@
+import pytest
+
+from coordtui.config import ConfigError, load
+
+
+def test_defaults_without_file(tmp_path):
+    cfg = load(tmp_path / "none.toml", env={})
+    assert cfg.wait_alert_minutes == 20 and cfg.theme == "default" and cfg.source is None
+
+
+def test_file_and_env_override(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('wait_alert_minutes = 30\ntheme = "high-contrast"\n[keymap]\n'
+                    '"queue.check_in" = "a,f7"\n')
+    cfg = load(path, env={"COORDTUI_WAIT_ALERT_MINUTES": "45", "COORDTUI_DB": "/x/y.db"})
+    assert cfg.wait_alert_minutes == 45
+    assert cfg.theme == "high-contrast"
+    assert cfg.keymap == {"queue.check_in": "a,f7"}
+    assert str(cfg.db_path) == "/x/y.db"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("theme = 'neon'", "theme must be one of"),
+        ("wait_alert_minutes = -1", "wait_alert_minutes"),
+        ("wait_alert_minutes = 'soon'", "wait_alert_minutes"),
+        ("colour = 1", "unknown setting"),
+        ("[keymap]\nx = 3", "keymap"),
+        ("this is not toml", "not valid TOML"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path, text, message):
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load(path, env={})

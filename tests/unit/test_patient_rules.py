@@ -1,0 +1,64 @@
+from datetime import date
+
+import pytest
+
+from coordtui.domain.patient import initials, validate_patient
+from coordtui.domain.phones import PhoneError, display, to_e164
+
+TODAY = date(2026, 11, 27)
+
+
+def test_valid_registration_normalises():
+    v = validate_patient({"given_name": " José ", "family_name": "O'Brien-García",
+                          "dob": "1980-03-14", "phone": "(617) 253-1000"}, TODAY, "US")
+    assert v.ok
+    assert v.values["given_name"] == "José"
+    assert v.values["phone"] == "+16172531000"
+    assert v.values["dob"] == date(1980, 3, 14)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("dob", "2030-01-01", "future"),
+        ("dob", "1850-01-01", "130"),
+        ("dob", "14/03/1980x", "date like"),
+        ("phone", "12", "not valid|Not a phone"),
+        ("phone", "hello", "Not a phone"),
+        ("given_name", "   ", "Required"),
+        ("email", "nobody", "Email"),
+        ("sex", "x", "female, male"),
+        ("copay_cents", "-5", "negative"),
+        ("given_name", "a\x1b[2Jb", "control"),
+    ],
+)
+def test_bad_fields_get_a_message_at_the_field(field, value, message):
+    fields = {"given_name": "A", "family_name": "B", field: value}
+    v = validate_patient(fields, TODAY, "US")
+    assert field in v.errors
+    assert any(part in v.errors[field] for part in message.split("|"))
+
+
+def test_required_names():
+    v = validate_patient({}, TODAY, "US")
+    assert set(v.errors) == {"given_name", "family_name"}
+
+
+def test_partial_edit_checks_only_given_fields():
+    assert validate_patient({"phone": "+44 20 7946 0000"}, TODAY, "US", partial=True).ok
+
+
+def test_phone_messages_do_not_contain_the_number():
+    with pytest.raises(PhoneError) as info:
+        to_e164("555-0000-99999999", "US")
+    assert "555" not in str(info.value)
+
+
+def test_display_phone():
+    assert display("+16172531000", "US") == "(617) 253-1000"
+    assert display("+442079460000", "US").startswith("+44")
+
+
+def test_initials():
+    assert initials("José", "García") == "J.G."
+    assert initials("", "") == ""
