@@ -35,10 +35,10 @@ class CoordApp(App):
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False, key_display="?", id="app.help_alt"),
-        Binding("f2", "switch_mode('queue')", "Queue", id="app.queue"),
+        Binding("f2", "switch_mode('queue')", "Queue", show=False, id="app.queue"),
         Binding("1", "switch_mode('queue')", "Queue", show=False, id="app.queue_alt"),
-        Binding("ctrl+l", "lock", "Lock", id="app.lock"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+l", "lock", "Lock", show=False, id="app.lock"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
     ]
 
     def __init__(self, service: Service, config: Config):
@@ -79,7 +79,10 @@ class CoordApp(App):
                 result, error = None, str(exc)
             except Exception as exc:  # never show internals (they may hold patient data)
                 self.log.error(f"write failed: {type(exc).__name__}")
-                result, error = None, "Could not save: the database is busy or unavailable. Try again."
+                result, error = (
+                    None,
+                    "Could not save: the database is busy or unavailable. Try again.",
+                )
             self.call_from_thread(self._write_done, done, result, error)
 
         self._writer.submit(run)
@@ -126,19 +129,29 @@ class CoordApp(App):
                 self.get_key_display(binding), name, binding.id or "", active.enabled
             )
         entries["palette"] = HelpEntry("ctrl+p", "Command palette (every action)", "", True)
-        return sorted(entries.values(), key=lambda e: (e.binding_id.startswith("app."),
-                                                       e.binding_id))
+
+        def rank(entry: HelpEntry) -> int:
+            if not entry.binding_id:
+                return 2  # widget basics: cursor keys, tab
+            return 1 if entry.binding_id.startswith("app.") else 0
+
+        return sorted(entries.values(), key=rank)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen | LockScreen):
             return
         notes = [
-            "Status keys: a arrive, r in room, d done, n no-show (asks), x cancel (asks a reason),",
-            "l left without being seen (asks), u undo the last change (kept as a correction).",
-            "Long waits show '!' and reverse video; the threshold is wait_alert_minutes.",
+            "n, l ask y/n first; x asks a reason; u undoes the last change as a",
+            "recorded correction. '!' + reverse video marks a long wait.",
+            "Remap keys in the config file's [keymap] (coordtui config path).",
         ]
-        self.push_screen(HelpScreen(self.screen.__class__.__name__.removesuffix("Screen"),
-                                    self.help_entries(self.screen), notes))
+        self.push_screen(
+            HelpScreen(
+                self.screen.__class__.__name__.removesuffix("Screen"),
+                self.help_entries(self.screen),
+                notes,
+            )
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette offers every action bound on the current screen, plus themes."""
@@ -155,6 +168,7 @@ class CoordApp(App):
 
             yield SystemCommand(binding.description, f"key: {self.get_key_display(binding)}", run)
         for label, name in THEME_NAMES.items():
-            yield SystemCommand(f"Theme: {label}", "switch colour theme",
-                                lambda n=name: setattr(self, "theme", n))
+            yield SystemCommand(
+                f"Theme: {label}", "switch colour theme", lambda n=name: setattr(self, "theme", n)
+            )
         yield from super().get_system_commands(screen)

@@ -10,6 +10,7 @@ from thread workers.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,10 @@ from coordtui.store.reads import ClinicInfo, PatientBrief, ProviderInfo, QueueRo
 
 
 class Service:
-    def __init__(self, db_path: Path, actor: str):
+    def __init__(self, db_path: Path, actor: str, clock: Callable[[], datetime] | None = None):
         self.db_path = db_path
         self.actor = actor
+        self._clock = clock  # tests and snapshots freeze time here
         ensure_private_file(db_path)
         self._version = check_version(db_path)  # refuses a newer file before anything else
         self._engine = None
@@ -72,10 +74,9 @@ class Service:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.clinic.timezone)
 
-    @staticmethod
-    def now() -> datetime:
+    def now(self) -> datetime:
         """Aware UTC, the store's convention."""
-        return datetime.now(UTC)
+        return self._clock() if self._clock else datetime.now(UTC)
 
     def today(self) -> date:
         return local_today(self.now(), self.zone)
@@ -122,7 +123,11 @@ class Service:
         )
 
     def add_walk_in(
-        self, patient_id: str, provider_id: str, reason: str = "", priority: str = "routine",
+        self,
+        patient_id: str,
+        provider_id: str,
+        reason: str = "",
+        priority: str = "routine",
         minutes: int = 15,
     ) -> dict:
         return self.run(

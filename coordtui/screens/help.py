@@ -38,11 +38,14 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="dialog"):
             yield Label(Text(f"Help: {self.title_text}", style="bold"), id="title")
             table = DataTable(id="keys", cursor_type="row", zebra_stripes=True)
-            table.add_columns("Key", "Action", "Id (for [keymap])")
+            table.add_columns(Text("Key"), Text("Action"), Text("Id (for [keymap])"))
             for e in self.entries:
                 style = "" if e.enabled else "dim"
-                table.add_row(Text(e.keys, style=f"bold {style}"), Text(e.description, style=style),
-                              Text(e.binding_id, style="dim"))
+                table.add_row(
+                    Text(e.keys, style=f"bold {style}"),
+                    Text(e.description, style=style),
+                    Text(e.binding_id, style="dim"),
+                )
             yield table
             for note in self.notes:
                 yield Label(Text(note), classes="note")

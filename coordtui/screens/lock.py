@@ -20,8 +20,9 @@ class LockScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Middle(), Center():
-            yield Label(Text("coordtui is locked\n\nPress Enter to unlock", justify="center"),
-                        id="message")
+            yield Label(
+                Text("coordtui is locked\n\nPress Enter to unlock", justify="center"), id="message"
+            )
 
     def action_unlock(self) -> None:
         self.dismiss(None)

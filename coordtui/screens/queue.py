@@ -35,6 +35,14 @@ CANCEL_REASONS = [
     "Booked in error",
     "Rescheduled",
 ]
+VERBS = {
+    Status.ARRIVED: "arrive",
+    Status.IN_ROOM: "to room",
+    Status.DONE: "done",
+    Status.NO_SHOW: "no-show",
+    Status.CANCELLED: "cancel",
+    Status.LEFT: "left unseen",
+}
 STATUS_KEYS = {
     Status.ARRIVED: "a",
     Status.IN_ROOM: "r",
@@ -56,14 +64,26 @@ class QueueScreen(Screen):
         Binding("l", "status('left')", "Left", show=False, id="queue.left"),
         Binding("u", "undo", "Undo", id="queue.undo"),
         Binding("w", "walk_in", "Walk-in", id="queue.walk_in"),
-        Binding("left_square_bracket", "day(-1)", "Prev day", key_display="[",
-                id="queue.prev_day"),
-        Binding("right_square_bracket", "day(1)", "Next day", key_display="]",
-                id="queue.next_day"),
-        Binding("t", "today", "Today", id="queue.today"),
-        Binding("p", "provider", "Provider", id="queue.provider"),
-        Binding("f", "filter", "Filter", id="queue.filter"),
-        Binding("v", "privacy", "Privacy", id="queue.privacy"),
+        Binding(
+            "left_square_bracket",
+            "day(-1)",
+            "Prev day",
+            key_display="[",
+            show=False,
+            id="queue.prev_day",
+        ),
+        Binding(
+            "right_square_bracket",
+            "day(1)",
+            "Next day",
+            key_display="]",
+            show=False,
+            id="queue.next_day",
+        ),
+        Binding("t", "today", "Today", show=False, id="queue.today"),
+        Binding("p", "provider", "Provider filter", show=False, id="queue.provider"),
+        Binding("f", "filter", "Filter by name", show=False, id="queue.filter"),
+        Binding("v", "privacy", "Privacy mask", show=False, id="queue.privacy"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="queue.clear_filter"),
     ]
 
@@ -97,7 +117,7 @@ class QueueScreen(Screen):
         yield Input(placeholder="Filter by name or record number (Esc clears)", id="filter")
         yield QueueTable(id="queue")
         yield Static(id="detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         header = self.query_one(ClinicHeader)
@@ -124,7 +144,7 @@ class QueueScreen(Screen):
         version = self.service.data_version()
         if version != self._seen_version:
             self._seen_version = version
-            self.reload()
+            self.app.call_from_thread(self.reload)
 
     def reload(self) -> None:
         self._token += 1
@@ -148,7 +168,8 @@ class QueueScreen(Screen):
         if self.text_filter:
             needle = fold(self.text_filter)
             rows = [
-                r for r in rows
+                r
+                for r in rows
                 if needle in fold(f"{r.given_name} {r.family_name} {r.preferred_name}")
                 or needle in fold(f"{r.family_name} {r.given_name}")
                 or needle in r.record_number.casefold()
@@ -162,8 +183,15 @@ class QueueScreen(Screen):
     def _render_table(self) -> None:
         table = self.query_one(QueueTable)
         now = self.service.now()
-        table.show(self._visible(), self.service.zone, self.service.today(), now,
-                   self.config.wait_alert_minutes, self.privacy, self.size.width)
+        table.show(
+            self._visible(),
+            self.service.zone,
+            self.service.today(),
+            now,
+            self.config.wait_alert_minutes,
+            self.privacy,
+            self.size.width,
+        )
         self._render_daybar()
         self._render_detail()
         self.refresh_bindings()
@@ -185,9 +213,12 @@ class QueueScreen(Screen):
         if self.day == self.service.today():
             text.append(" (today)")
         if self.provider_filter:
-            name = next((r.provider for r in self.rows if r.provider_id == self.provider_filter),
-                        None) or next((p.short_name for p in self.service.providers()
-                                       if p.id == self.provider_filter), "?")
+            name = next(
+                (r.provider for r in self.rows if r.provider_id == self.provider_filter), None
+            ) or next(
+                (p.short_name for p in self.service.providers() if p.id == self.provider_filter),
+                "?",
+            )
             text.append("  provider: ")
             text.append(clean(name), style="bold")
         if self.text_filter:
@@ -195,37 +226,48 @@ class QueueScreen(Screen):
             text.append(clean(self.text_filter), style="bold")
         if self.privacy:
             text.append("  [privacy]", style="bold")
+        legend = "  [ ] day  t today  p provider  f filter  v privacy"
+        room = self.size.width - 2 - text.cell_len
+        if room >= len(legend):
+            text.append(" " * (room - len(legend)) + legend, style="dim")
         long_waits = sum(
-            1 for r in self._visible()
-            if r.status == Status.ARRIVED and r.status_since
+            1
+            for r in self._visible()
+            if r.status == Status.ARRIVED
+            and r.status_since
             and (self.service.now() - r.status_since).total_seconds() / 60
             >= self.config.wait_alert_minutes
         )
         text.append("\n")
         parts = [
             f"{SYMBOLS[s]} {LABELS[s]} {counts[s]}"
-            for s in Status if counts[s] or s in (Status.BOOKED, Status.ARRIVED, Status.IN_ROOM,
-                                                   Status.DONE)
+            for s in Status
+            if counts[s] or s in (Status.BOOKED, Status.ARRIVED, Status.IN_ROOM, Status.DONE)
         ]
         text.append("  ".join(parts))
         if long_waits:
-            text.append(f"  !{long_waits} waiting ≥{self.config.wait_alert_minutes}m",
-                        style="bold reverse")
+            text.append(
+                f"  !{long_waits} waiting ≥{self.config.wait_alert_minutes}m", style="bold reverse"
+            )
         self.query_one("#daybar", Static).update(text)
 
     def _render_detail(self) -> None:
         row = self.query_one(QueueTable).selected
         detail = Text()
         if row is None:
-            detail.append("No appointments" + (" match the filter." if self.rows else " on this day."))
+            detail.append(
+                "No appointments" + (" match the filter." if self.rows else " on this day.")
+            )
             detail.append("  w = add walk-in", style="bold")
         else:
             detail.append(patient_label(row, self.privacy), style="bold")
             if not self.privacy:
                 detail.append(f"  {format_dob(row.dob, self.service.today())}")
                 detail.append(f"  {clean(row.record_number)}")
-            detail.append(f"  {local(row.start, self.service.zone):%H:%M}-"
-                          f"{local(row.end, self.service.zone):%H:%M} {clean(row.provider)}")
+            detail.append(
+                f"  {local(row.start, self.service.zone):%H:%M}-"
+                f"{local(row.end, self.service.zone):%H:%M} {clean(row.provider)}"
+            )
             notes = []
             if row.priority == "urgent":
                 notes.append("URGENT")
@@ -242,10 +284,14 @@ class QueueScreen(Screen):
             detail.append("\n")
             if notes:
                 detail.append(" · ".join(notes) + "  ")
-            nxt = [f"{STATUS_KEYS[s]} {LABELS[s].lower()}" for s in TRANSITIONS[Status(row.status)]
-                   if s in STATUS_KEYS]
-            detail.append("Next: " + (", ".join(sorted(nxt)) if nxt else "none (u undoes)"),
-                          style="dim")
+            nxt = [
+                f"{STATUS_KEYS[s]} {VERBS[s]}"
+                for s in TRANSITIONS[Status(row.status)]
+                if s in STATUS_KEYS
+            ]
+            detail.append(
+                "Next: " + (", ".join(sorted(nxt)) if nxt else "none (u undoes)"), style="dim"
+            )
         self.query_one("#detail", Static).update(detail)
 
     @on(QueueTable.RowHighlighted)
@@ -283,8 +329,9 @@ class QueueScreen(Screen):
             question.append_text(name)
             question.append("?")
             self.app.push_screen(
-                ConfirmScreen(question, f"{local(row.start, self.service.zone):%H:%M} "
-                                        f"{clean(row.provider)}"),
+                ConfirmScreen(
+                    question, f"{local(row.start, self.service.zone):%H:%M} {clean(row.provider)}"
+                ),
                 lambda yes: yes and self._write_status(row, status, ""),
             )
         else:
@@ -299,24 +346,30 @@ class QueueScreen(Screen):
     def action_undo(self) -> None:
         row = self._selected()
         if row is not None:
-            self.app.write(lambda: self.service.undo_status(row.id),
-                           self._after_write(row.id, "Undone (recorded as a correction)."))
+            self.app.write(
+                lambda: self.service.undo_status(row.id),
+                self._after_write(row.id, "Undone (recorded as a correction)."),
+            )
 
     def _after_write(self, appointment_id: str | None, note: str):
         def done(result, error: str | None) -> None:
             self.post_message(self.Written(appointment_id, error, None if error else note))
+
         return done
 
     def on_queue_screen_written(self, message: Written) -> None:
         if message.error:
-            self.app.notify(message.error, title="Not changed", severity="error", timeout=8)
+            self.app.notify(
+                message.error, title="Not changed", severity="error", timeout=8, markup=False
+            )
         elif message.note:
-            self.app.notify(message.note, timeout=2)
+            self.app.notify(message.note, timeout=2, markup=False)
         self.reload()
 
     def action_walk_in(self) -> None:
-        self.app.push_screen(WalkInScreen(self.service.providers(), self.provider_filter),
-                             self._walk_in_chosen)
+        self.app.push_screen(
+            WalkInScreen(self.service.providers(), self.provider_filter), self._walk_in_chosen
+        )
 
     def _walk_in_chosen(self, request: WalkInRequest | None) -> None:
         if request is None:
@@ -324,8 +377,9 @@ class QueueScreen(Screen):
         if self.day != self.service.today():
             self.day = self.service.today()
         self.app.write(
-            lambda: self.service.add_walk_in(request.patient_id, request.provider_id,
-                                             request.reason, request.priority),
+            lambda: self.service.add_walk_in(
+                request.patient_id, request.provider_id, request.reason, request.priority
+            ),
             self._after_write(None, "Walk-in added to today's queue."),
         )
 

@@ -32,12 +32,14 @@ class ReasonScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.title_text, id="title")
-            yield Input(placeholder="Type a reason, or pick one below", id="reason",
-                        max_length=MAX_REASON)
+            yield Input(
+                placeholder="Type a reason, or pick one below", id="reason", max_length=MAX_REASON
+            )
             yield Label("", id="error")
             yield OptionList(*[Text(p) for p in self.presets], id="presets")
-            yield Label(Text("Enter = save   Esc = cancel   Down = common reasons",
-                             style="bold"), id="keys")
+            yield Label(
+                Text("Enter = save   Esc = cancel   Down = common reasons", style="bold"), id="keys"
+            )
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
@@ -63,8 +65,7 @@ class ReasonScreen(ModalScreen[str | None]):
         reason = value.strip()
         if not reason:
             error = self.query_one("#error", Label)
-            error.update(Text("A reason is required: type one or pick one below.",
-                              style="bold"))
+            error.update(Text("A reason is required: type one or pick one below.", style="bold"))
             self.query_one("#reason", Input).focus()
             return
         self.dismiss(clean(reason))

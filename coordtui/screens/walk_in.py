@@ -54,7 +54,8 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
             yield OptionList(id="matches")
             yield Select(
                 [(clean(p.short_name), p.id) for p in self.providers],
-                prompt="Provider", id="provider",
+                prompt="Provider",
+                id="provider",
                 value=self.default_provider if self.default_provider else Select.BLANK,
             )
             yield Label("", id="provider-error", classes="error")
@@ -146,8 +147,11 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         if not ok:
             return
         reason = self.query_one("#reason", Input).value.strip()
-        self.dismiss(WalkInRequest(self.chosen.id, str(provider),
-                                   "urgent" if self.urgent else "routine", clean(reason)))
+        self.dismiss(
+            WalkInRequest(
+                self.chosen.id, str(provider), "urgent" if self.urgent else "routine", clean(reason)
+            )
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

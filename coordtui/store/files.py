@@ -19,8 +19,13 @@ class NewerDatabaseError(RuntimeError):
 def ensure_private_file(path: Path) -> None:
     """Create the database file (and its folder) readable by the owner only."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    if not path.exists():
+        # Never open/close a live store ourselves: closing any descriptor drops the
+        # process's POSIX locks on the file, and SQLite's WAL relies on them.
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+        except FileExistsError:
+            pass  # another process created it a moment ago
     for suffix in ("", "-wal", "-shm", "-journal"):
         candidate = Path(f"{path}{suffix}")
         if candidate.exists():

@@ -121,9 +121,7 @@ class Reads:
         return [_queue_row(r) for r in rows]
 
     def queue_row(self, appointment_id: str) -> QueueRow | None:
-        sql = _QUEUE_SQL.replace(
-            "WHERE a.start_utc >= ? AND a.start_utc < ?", "WHERE a.id = ?"
-        )
+        sql = _QUEUE_SQL.replace("WHERE a.start_utc >= ? AND a.start_utc < ?", "WHERE a.id = ?")
         rows = self._all(sql, (appointment_id,))
         return _queue_row(rows[0]) if rows else None
 

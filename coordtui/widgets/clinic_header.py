@@ -5,7 +5,6 @@ The clinic name comes from the store, so it is rendered as Text, never markup.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -34,7 +33,7 @@ class ClinicHeader(Widget):
         self.set_interval(1.0, self.refresh)
 
     def render(self) -> Text:
-        now = datetime.now(UTC).astimezone(ZoneInfo(self.zone_name))
+        now = self.app.service.now().astimezone(ZoneInfo(self.zone_name))
         left = Text(" ")
         left.append(clean(self.clinic), style="bold")
         middle = Text(now.strftime("  %a %d %b %H:%M  "))

@@ -21,11 +21,21 @@ from coordtui.domain.text import clean
 from coordtui.domain.waits import compute_wait, format_minutes
 from coordtui.store.reads import QueueRow
 
-NARROW = (("time", "Time", 5), ("flags", "", 2), ("patient", "Patient", 22),
-          ("provider", "Provider", 10), ("type", "Type", 10), ("status", "Status", 10),
-          ("waited", "Wait", 6))
-WIDE_EXTRA = (("dob", "DOB", 16), ("mrn", "Record", 10), ("arrived", "Arrived", 7),
-              ("reason", "Reason", 24))
+NARROW = (
+    ("time", "Time", 5),
+    ("flags", "", 2),
+    ("patient", "Patient", 22),
+    ("provider", "Provider", 10),
+    ("type", "Type", 10),
+    ("status", "Status", 10),
+    ("waited", "Wait", 6),
+)
+WIDE_EXTRA = (
+    ("dob", "DOB", 16),
+    ("mrn", "Record", 10),
+    ("arrived", "Arrived", 7),
+    ("reason", "Reason", 24),
+)
 WIDE_AT = 120
 
 # (style with colour, style without): the symbol and label carry the meaning.
@@ -105,8 +115,9 @@ class QueueTable(DataTable):
     def _columns(self) -> Sequence[tuple[str, str, int]]:
         return NARROW + WIDE_EXTRA if self._wide else NARROW
 
-    def _cells_for(self, row: QueueRow, zone: ZoneInfo, today: date, now: datetime,
-                   alert: int, privacy: bool) -> tuple:
+    def _cells_for(
+        self, row: QueueRow, zone: ZoneInfo, today: date, now: datetime, alert: int, privacy: bool
+    ) -> tuple:
         cells = {
             "time": Text(local(row.start, zone).strftime("%H:%M")),
             "flags": flag_marks(row),
@@ -117,13 +128,23 @@ class QueueTable(DataTable):
             "waited": wait_cell(row, now, alert, self.colour),
             "dob": Text("" if privacy else format_dob(row.dob, today)),
             "mrn": Text(clean(row.record_number)),
-            "arrived": Text(local(row.arrived_at, zone).strftime("%H:%M") if row.arrived_at else ""),
+            "arrived": Text(
+                local(row.arrived_at, zone).strftime("%H:%M") if row.arrived_at else ""
+            ),
             "reason": Text(clean(row.reason), no_wrap=True, overflow="ellipsis"),
         }
         return tuple(cells[key] for key, _label, _w in self._columns())
 
-    def show(self, rows: list[QueueRow], zone: ZoneInfo, today: date, now: datetime,
-             alert: int, privacy: bool, width: int) -> None:
+    def show(
+        self,
+        rows: list[QueueRow],
+        zone: ZoneInfo,
+        today: date,
+        now: datetime,
+        alert: int,
+        privacy: bool,
+        width: int,
+    ) -> None:
         wide = width >= WIDE_AT
         if wide != self._wide:
             self._wide = wide
@@ -164,4 +185,6 @@ class QueueTable(DataTable):
 
 def _same(a: tuple, b: tuple) -> bool:
     """Text equality ignores the base style; a cell that only changed style must repaint."""
-    return [(t.plain, str(t.style), t.spans) for t in a] == [(t.plain, str(t.style), t.spans) for t in b]
+    return [(t.plain, str(t.style), t.spans) for t in a] == [
+        (t.plain, str(t.style), t.spans) for t in b
+    ]

@@ -1,0 +1,1 @@
+"""Exchange formats for other systems (FHIR R4 export)."""
