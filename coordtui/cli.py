@@ -16,18 +16,22 @@ from coordtui import __version__
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, help="store file (default: COORDTUI_DB, else the data dir)")
+    common.add_argument(
+        "--db", type=Path, help="store file (default: COORDTUI_DB, else the data dir)"
+    )
 
     parser = argparse.ArgumentParser(
-        prog="coordtui", parents=[common],
+        prog="coordtui",
+        parents=[common],
         description="Keyboard-first front desk for clinics. With no command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"coordtui {__version__}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", parents=[common], help="open the app (the default)")
 
-    demo = sub.add_parser("demo", parents=[common],
-                          help="build a fresh demo clinic in its own file and open it")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="build a fresh demo clinic in its own file and open it"
+    )
     demo.add_argument("--no-app", action="store_true", help="only build the demo store")
     demo.add_argument("--seed", type=int, default=7, help="random seed (same seed, same clinic)")
 
@@ -99,8 +103,10 @@ def _open_app(path: Path, config) -> int:
 
     service = Service(path, actor=config.user)
     if not service.reads.clinic():
-        print(f"coordtui: {path} has no clinic yet; run `coordtui demo` to try the app.",
-              file=sys.stderr)
+        print(
+            f"coordtui: {path} has no clinic yet; run `coordtui demo` to try the app.",
+            file=sys.stderr,
+        )
         return 2
     try:
         CoordApp(service, config).run()
@@ -113,11 +119,15 @@ def _demo(args, config) -> int:
     from coordtui.config import demo_db_path
     from coordtui.demo import generate_demo
 
-    path = args.db or (Path(os.environ["COORDTUI_DB"]) if os.environ.get("COORDTUI_DB")
-                       else demo_db_path())
+    path = args.db or (
+        Path(os.environ["COORDTUI_DB"]) if os.environ.get("COORDTUI_DB") else demo_db_path()
+    )
     summary = generate_demo(path, seed=args.seed)
-    print(f"Demo clinic: {summary.providers} providers, {summary.patients} patients, "
-          f"{summary.appointments_today} appointments today in {path}", file=sys.stderr)
+    print(
+        f"Demo clinic: {summary.providers} providers, {summary.patients} patients, "
+        f"{summary.appointments_today} appointments today in {path}",
+        file=sys.stderr,
+    )
     if args.no_app:
         return 0
     return _open_app(path, config)
@@ -135,8 +145,13 @@ def _seed(args, config) -> int:
     if args.patients < 1 or args.days < 1:
         print("coordtui: --patients and --days must be at least 1.", file=sys.stderr)
         return 2
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-                  TimeElapsedColumn(), transient=False) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as progress:
         tasks: dict[str, int] = {}
 
         def report(stage: str, done: int, total: int) -> None:

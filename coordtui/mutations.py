@@ -102,7 +102,9 @@ def _get(session: Session, model, key: str, what: str):
 def _clinic(session: Session) -> Clinic:
     clinic = session.exec(select(Clinic)).first()
     if clinic is None:
-        raise MutationError("This store has no clinic yet; run `coordtui demo` or connect to a server.")
+        raise MutationError(
+            "This store has no clinic yet; run `coordtui demo` or connect to a server."
+        )
     return clinic
 
 
@@ -119,7 +121,11 @@ def _history(session: Session, appointment_id: str) -> list[StatusEvent]:
 def _domain(events: list[StatusEvent]) -> list[DomainEvent]:
     return [
         DomainEvent(
-            e.id, Status(e.from_status), Status(e.to_status), int(e.at.timestamp() * 1000), e.corrects
+            e.id,
+            Status(e.from_status),
+            Status(e.to_status),
+            int(e.at.timestamp() * 1000),
+            e.corrects,
         )
         for e in events
     ]
@@ -174,7 +180,9 @@ def update_patient(session: Session, args: dict[str, Any], ctx: Context) -> dict
         raise MutationError(
             "This patient was changed elsewhere since you opened it; reopen to see the changes."
         )
-    checked = validate_patient(dict(args.get("changes", {})), at.date(), clinic.phone_region, partial=True)
+    checked = validate_patient(
+        dict(args.get("changes", {})), at.date(), clinic.phone_region, partial=True
+    )
     if not checked.ok:
         raise MutationError("Please correct the highlighted fields.", errors=checked.errors)
     if "record_number" in checked.values:
@@ -319,4 +327,3 @@ def undo_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
         appointment.cancel_reason = ""
     _touch(appointment, ctx, at)
     return {"appointment_id": appointment.id, "status": restored.value, "undid": target.id}
-

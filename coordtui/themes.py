@@ -42,6 +42,13 @@ MONOCHROME = Theme(
     surface="#101010",
     panel="#202020",
     dark=True,
+    variables={
+        "block-cursor-background": "#ffffff",
+        "block-cursor-foreground": "#000000",
+        "block-cursor-text-style": "bold",
+        "footer-key-foreground": "#ffffff",
+        "input-selection-background": "#ffffff 40%",
+    },
 )
 
 ALL = (HIGH_CONTRAST, MONOCHROME)

@@ -29,43 +29,84 @@ class StoreBuilder:
         self.now = utcnow()
         self.clinic_id = new_id()
         with Session(self.engine) as s:
-            s.add(Clinic(id=self.clinic_id, name="Test Clinic", timezone=zone,
-                         phone_region="US", created_at=self.now))
+            s.add(
+                Clinic(
+                    id=self.clinic_id,
+                    name="Test Clinic",
+                    timezone=zone,
+                    phone_region="US",
+                    created_at=self.now,
+                )
+            )
             s.add(Meta(key="clinic_id", value=self.clinic_id))
             s.commit()
 
     def provider(self, short_name: str = "Dr Test") -> str:
         pid = new_id()
         with Session(self.engine) as s:
-            s.add(Provider(id=pid, clinic_id=self.clinic_id, name=short_name,
-                           short_name=short_name))
+            s.add(
+                Provider(id=pid, clinic_id=self.clinic_id, name=short_name, short_name=short_name)
+            )
             s.commit()
         return pid
 
     def patient(self, given: str = "Ada", family: str = "Lovelace", **fields) -> str:
         pid = new_id()
         with Session(self.engine) as s:
-            s.add(Patient(id=pid, clinic_id=self.clinic_id, record_number=fields.pop(
-                "record_number", "MRN" + pid[-7:]), given_name=given, family_name=family,
-                created_at=self.now, updated_at=self.now, **fields))
+            s.add(
+                Patient(
+                    id=pid,
+                    clinic_id=self.clinic_id,
+                    record_number=fields.pop("record_number", "MRN" + pid[-7:]),
+                    given_name=given,
+                    family_name=family,
+                    created_at=self.now,
+                    updated_at=self.now,
+                    **fields,
+                )
+            )
             s.commit()
         return pid
 
-    def appointment(self, patient_id: str, provider_id: str, start: datetime | None = None,
-                    minutes: int = 15, status: str = "booked", **fields) -> str:
+    def appointment(
+        self,
+        patient_id: str,
+        provider_id: str,
+        start: datetime | None = None,
+        minutes: int = 15,
+        status: str = "booked",
+        **fields,
+    ) -> str:
         aid = new_id()
         start = start or self.now + timedelta(minutes=30)
         with Session(self.engine) as s:
-            appt = Appointment(id=aid, clinic_id=self.clinic_id, patient_id=patient_id,
-                               provider_id=provider_id, start_utc=start,
-                               end_utc=start + timedelta(minutes=minutes), status=status,
-                               created_at=self.now, updated_at=self.now, **fields)
+            appt = Appointment(
+                id=aid,
+                clinic_id=self.clinic_id,
+                patient_id=patient_id,
+                provider_id=provider_id,
+                start_utc=start,
+                end_utc=start + timedelta(minutes=minutes),
+                status=status,
+                created_at=self.now,
+                updated_at=self.now,
+                **fields,
+            )
             s.add(appt)
             if status != "booked":
                 at = fields.get("status_since") or self.now
                 s.flush()
-                s.add(StatusEvent(id=new_id(), appointment_id=aid, from_status="booked",
-                                  to_status=status, at=at, actor="builder", mutation_id=0))
+                s.add(
+                    StatusEvent(
+                        id=new_id(),
+                        appointment_id=aid,
+                        from_status="booked",
+                        to_status=status,
+                        at=at,
+                        actor="builder",
+                        mutation_id=0,
+                    )
+                )
             s.commit()
         return aid
 

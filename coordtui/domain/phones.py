@@ -17,9 +17,13 @@ def to_e164(raw: str, region: str) -> str:
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        raise PhoneError("Not a phone number: use digits, e.g. 617 253 1000 or +44 20 7946 0000.") from None
+        raise PhoneError(
+            "Not a phone number: use digits, e.g. 617 253 1000 or +44 20 7946 0000."
+        ) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise PhoneError("This phone number is not valid: check the number of digits and the area code.")
+        raise PhoneError(
+            "This phone number is not valid: check the number of digits and the area code."
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

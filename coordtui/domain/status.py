@@ -74,9 +74,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 # Statuses that occupy the provider's time (used by booking and the queue).
-ACTIVE: frozenset[Status] = frozenset(
-    {Status.BOOKED, Status.ARRIVED, Status.IN_ROOM, Status.DONE}
-)
+ACTIVE: frozenset[Status] = frozenset({Status.BOOKED, Status.ARRIVED, Status.IN_ROOM, Status.DONE})
 # Statuses in which the patient is physically waiting at the clinic.
 WAITING: frozenset[Status] = frozenset({Status.ARRIVED})
 # Statuses that need a reason typed by the user.
@@ -99,8 +97,10 @@ def check_transition(current: Status, target: Status, reason: str | None = None)
         raise TransitionError(f"Already {LABELS[current].lower()}.")
     if not can_transition(current, target):
         allowed = ", ".join(LABELS[s].lower() for s in sorted(TRANSITIONS[current]))
-        hint = f" From {LABELS[current].lower()} it can go to: {allowed}." if allowed else (
-            " Press u to undo the last change if it was a mistake."
+        hint = (
+            f" From {LABELS[current].lower()} it can go to: {allowed}."
+            if allowed
+            else (" Press u to undo the last change if it was a mistake.")
         )
         raise TransitionError(
             f"Cannot change {LABELS[current].lower()} to {LABELS[target].lower()}.{hint}"

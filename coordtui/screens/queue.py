@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Static
 from coordtui.domain.days import format_day, format_dob, local
 from coordtui.domain.status import LABELS, NEEDS_CONFIRM, SYMBOLS, TRANSITIONS, Status
 from coordtui.domain.text import clean, fold
+from coordtui.domain.waits import compute_wait
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.reason import ReasonScreen
 from coordtui.screens.walk_in import WalkInRequest, WalkInScreen
@@ -43,6 +44,11 @@ VERBS = {
     Status.CANCELLED: "cancel",
     Status.LEFT: "left unseen",
 }
+# Most useful first: the counts line is cut at the right edge on narrow terminals.
+COUNT_ORDER = (
+    Status.ARRIVED, Status.IN_ROOM, Status.BOOKED, Status.DONE, Status.NO_SHOW,
+    Status.LEFT, Status.CANCELLED, Status.ENTERED_IN_ERROR,
+)
 STATUS_KEYS = {
     Status.ARRIVED: "a",
     Status.IN_ROOM: "r",
@@ -130,6 +136,7 @@ class QueueScreen(Screen):
         # First paint straight from the store (a few ms), so the board is there at once.
         self._seen_version = self.service.data_version()
         self._apply(self.service.queue(self.day))
+        table.select_first_open()
         table.focus()
         self.set_interval(self.config.refresh_seconds, self._poll)
         self.set_interval(15, self._tick)
@@ -230,25 +237,19 @@ class QueueScreen(Screen):
         room = self.size.width - 2 - text.cell_len
         if room >= len(legend):
             text.append(" " * (room - len(legend)) + legend, style="dim")
+        now = self.service.now()
+        alert = self.config.wait_alert_minutes
         long_waits = sum(
             1
             for r in self._visible()
-            if r.status == Status.ARRIVED
-            and r.status_since
-            and (self.service.now() - r.status_since).total_seconds() / 60
-            >= self.config.wait_alert_minutes
+            if compute_wait(Status(r.status), r.arrived_at, r.status_since, now, alert).long
         )
         text.append("\n")
-        parts = [
-            f"{SYMBOLS[s]} {LABELS[s]} {counts[s]}"
-            for s in Status
-            if counts[s] or s in (Status.BOOKED, Status.ARRIVED, Status.IN_ROOM, Status.DONE)
-        ]
-        text.append("  ".join(parts))
-        if long_waits:
-            text.append(
-                f"  !{long_waits} waiting ≥{self.config.wait_alert_minutes}m", style="bold reverse"
-            )
+        if long_waits:  # first, so that it is never cut off at 80 columns
+            text.append(f"!{long_waits} waiting ≥{alert}m", style="bold reverse")
+            text.append("  ")
+        shown = [s for s in COUNT_ORDER if counts[s] or s in (Status.ARRIVED, Status.BOOKED)]
+        text.append("  ".join(f"{SYMBOLS[s]} {LABELS[s]} {counts[s]}" for s in shown))
         self.query_one("#daybar", Static).update(text)
 
     def _render_detail(self) -> None:

@@ -5,6 +5,7 @@ Kept free of heavy imports: the app calls it before first paint.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -22,10 +23,8 @@ def ensure_private_file(path: Path) -> None:
     if not path.exists():
         # Never open/close a live store ourselves: closing any descriptor drops the
         # process's POSIX locks on the file, and SQLite's WAL relies on them.
-        try:
+        with contextlib.suppress(FileExistsError):  # another process was first
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
-        except FileExistsError:
-            pass  # another process created it a moment ago
     for suffix in ("", "-wal", "-shm", "-journal"):
         candidate = Path(f"{path}{suffix}")
         if candidate.exists():

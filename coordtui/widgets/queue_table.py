@@ -24,10 +24,10 @@ from coordtui.store.reads import QueueRow
 NARROW = (
     ("time", "Time", 5),
     ("flags", "", 2),
-    ("patient", "Patient", 22),
+    ("patient", "Patient", 21),
     ("provider", "Provider", 10),
     ("type", "Type", 10),
-    ("status", "Status", 10),
+    ("status", "Status", 11),
     ("waited", "Wait", 6),
 )
 WIDE_EXTRA = (
@@ -177,6 +177,13 @@ class QueueTable(DataTable):
             elif order:
                 self.move_cursor(row=min(max(index, 0), len(order) - 1), animate=False)
         self._cells = cells
+
+    def select_first_open(self) -> None:
+        """Start on the first appointment still in play, not on this morning's done list."""
+        for index, rid in enumerate(self._order):
+            if self.rows_by_id[rid].status in (Status.BOOKED, Status.ARRIVED, Status.IN_ROOM):
+                self.move_cursor(row=index, animate=False)
+                return
 
     def select_id(self, appointment_id: str) -> None:
         if appointment_id in self._order:

@@ -39,11 +39,13 @@ def test_status_change_writes_data_history_and_outbox_in_one_go(day, db_path):
     assert row.status == "arrived" and row.arrived_at is not None
     conn = sqlite3.connect(db_path)
     name, args, actor, mid = conn.execute(
-        "SELECT name, args, actor, mutation_id FROM outbox").fetchone()
+        "SELECT name, args, actor, mutation_id FROM outbox"
+    ).fetchone()
     assert (name, actor, mid) == ("set_status", "desk1", result["mutation_id"])
     assert json.loads(args)["appointment_id"] == appt
-    ev = conn.execute("SELECT to_status, actor, mutation_id FROM status_event "
-                      "WHERE mutation_id > 0").fetchall()
+    ev = conn.execute(
+        "SELECT to_status, actor, mutation_id FROM status_event WHERE mutation_id > 0"
+    ).fetchall()
     assert ev == [("arrived", "desk1", mid)]
 
 
@@ -51,13 +53,17 @@ def test_illegal_transition_is_refused_and_changes_nothing(day, db_path):
     svc, appt, *_ = day
     for s in ("arrived", "in_room", "done"):
         svc.set_status(appt, s)
-    before = (_count(db_path, "SELECT count(*) FROM outbox"),
-              _count(db_path, "SELECT count(*) FROM status_event"))
+    before = (
+        _count(db_path, "SELECT count(*) FROM outbox"),
+        _count(db_path, "SELECT count(*) FROM status_event"),
+    )
     with pytest.raises(MutationError, match="Cannot change done to arrived"):
         svc.set_status(appt, "arrived")
     assert svc.queue_row(appt).status == "done"
-    after = (_count(db_path, "SELECT count(*) FROM outbox"),
-             _count(db_path, "SELECT count(*) FROM status_event"))
+    after = (
+        _count(db_path, "SELECT count(*) FROM outbox"),
+        _count(db_path, "SELECT count(*) FROM status_event"),
+    )
     assert before == after
 
 
@@ -81,8 +87,9 @@ def test_undo_is_a_recorded_correction(day, db_path):
     row = svc.queue_row(appt)
     assert row.status == "booked" and row.arrived_at is None and row.status_since is None
     conn = sqlite3.connect(db_path)
-    events = conn.execute("SELECT to_status, corrects IS NOT NULL FROM status_event "
-                          "ORDER BY mutation_id").fetchall()
+    events = conn.execute(
+        "SELECT to_status, corrects IS NOT NULL FROM status_event ORDER BY mutation_id"
+    ).fetchall()
     assert events == [("arrived", 0), ("in_room", 0), ("arrived", 1), ("booked", 1)]
     with pytest.raises(MutationError, match="Nothing to undo"):
         svc.undo_status(appt)
@@ -115,8 +122,14 @@ def test_walk_in_unknown_provider(day, db_path):
 
 def test_register_and_update_patient(day):
     svc, *_ = day
-    made = svc.register_patient({"given_name": "Zoë", "family_name": "D'Angelo",
-                                 "dob": "1990-02-03", "phone": "617-253-1000"})
+    made = svc.register_patient(
+        {
+            "given_name": "Zoë",
+            "family_name": "D'Angelo",
+            "dob": "1990-02-03",
+            "phone": "617-253-1000",
+        }
+    )
     pid = made["patient_id"]
     updated = svc.update_patient(pid, 1, {"preferred_language": "it"})
     assert updated["version"] == 2

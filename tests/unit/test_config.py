@@ -10,8 +10,9 @@ def test_defaults_without_file(tmp_path):
 
 def test_file_and_env_override(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text('wait_alert_minutes = 30\ntheme = "high-contrast"\n[keymap]\n'
-                    '"queue.check_in" = "a,f7"\n')
+    path.write_text(
+        'wait_alert_minutes = 30\ntheme = "high-contrast"\n[keymap]\n"queue.check_in" = "a,f7"\n'
+    )
     cfg = load(path, env={"COORDTUI_WAIT_ALERT_MINUTES": "45", "COORDTUI_DB": "/x/y.db"})
     assert cfg.wait_alert_minutes == 45
     assert cfg.theme == "high-contrast"

@@ -9,8 +9,16 @@ TODAY = date(2026, 11, 27)
 
 
 def test_valid_registration_normalises():
-    v = validate_patient({"given_name": " José ", "family_name": "O'Brien-García",
-                          "dob": "1980-03-14", "phone": "(617) 253-1000"}, TODAY, "US")
+    v = validate_patient(
+        {
+            "given_name": " José ",
+            "family_name": "O'Brien-García",
+            "dob": "1980-03-14",
+            "phone": "(617) 253-1000",
+        },
+        TODAY,
+        "US",
+    )
     assert v.ok
     assert v.values["given_name"] == "José"
     assert v.values["phone"] == "+16172531000"

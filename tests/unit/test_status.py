@@ -1,7 +1,6 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import pytest
 
 from coordtui.domain.status import (
     ACTIVE,
@@ -57,8 +56,13 @@ def test_cancel_and_error_need_a_reason(target):
 
 
 def test_terminal_states_have_no_exits():
-    for status in (Status.DONE, Status.NO_SHOW, Status.CANCELLED, Status.LEFT,
-                   Status.ENTERED_IN_ERROR):
+    for status in (
+        Status.DONE,
+        Status.NO_SHOW,
+        Status.CANCELLED,
+        Status.LEFT,
+        Status.ENTERED_IN_ERROR,
+    ):
         assert not TRANSITIONS[status]
 
 

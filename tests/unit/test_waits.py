@@ -20,14 +20,21 @@ def test_short_wait_not_flagged():
 
 
 def test_in_room_is_never_a_long_wait_but_counts_time_in_status():
-    wait = compute_wait(Status.IN_ROOM, T0, T0 + timedelta(minutes=30),
-                        T0 + timedelta(minutes=90), 20)
+    wait = compute_wait(
+        Status.IN_ROOM, T0, T0 + timedelta(minutes=30), T0 + timedelta(minutes=90), 20
+    )
     assert wait.since_arrival == 90 and wait.in_status == 60 and not wait.long
 
 
 def test_done_stops_the_visit_clock():
-    wait = compute_wait(Status.DONE, T0, T0 + timedelta(minutes=40),
-                        T0 + timedelta(hours=5), 20, finished_at=T0 + timedelta(minutes=40))
+    wait = compute_wait(
+        Status.DONE,
+        T0,
+        T0 + timedelta(minutes=40),
+        T0 + timedelta(hours=5),
+        20,
+        finished_at=T0 + timedelta(minutes=40),
+    )
     assert wait.since_arrival == 40
 
 
