@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from time import monotonic
 from typing import Any
 
@@ -29,7 +30,7 @@ from coordtui.themes import THEME_NAMES
 
 class CoordApp(App):
     TITLE = "coordtui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere work
     MODES = {"queue": QueueScreen}
     DEFAULT_MODE = "queue"
     BINDINGS = [

@@ -46,8 +46,14 @@ VERBS = {
 }
 # Most useful first: the counts line is cut at the right edge on narrow terminals.
 COUNT_ORDER = (
-    Status.ARRIVED, Status.IN_ROOM, Status.BOOKED, Status.DONE, Status.NO_SHOW,
-    Status.LEFT, Status.CANCELLED, Status.ENTERED_IN_ERROR,
+    Status.ARRIVED,
+    Status.IN_ROOM,
+    Status.BOOKED,
+    Status.DONE,
+    Status.NO_SHOW,
+    Status.LEFT,
+    Status.CANCELLED,
+    Status.ENTERED_IN_ERROR,
 )
 STATUS_KEYS = {
     Status.ARRIVED: "a",

@@ -35,7 +35,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="walk_in.save"),
         Binding("escape", "cancel", "Cancel", id="walk_in.cancel"),
-        Binding("ctrl+u", "toggle_urgent", "Urgent", id="walk_in.urgent"),
+        Binding("ctrl+r", "toggle_urgent", "Urgent", id="walk_in.urgent"),
     ]
 
     def __init__(self, providers: list[ProviderInfo], default_provider: str | None = None):
@@ -56,13 +56,13 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                 [(clean(p.short_name), p.id) for p in self.providers],
                 prompt="Provider",
                 id="provider",
-                value=self.default_provider if self.default_provider else Select.BLANK,
+                value=self.default_provider if self.default_provider else Select.NULL,
             )
             yield Label("", id="provider-error", classes="error")
             yield Input(placeholder="Reason for visit (optional)", id="reason", max_length=200)
             with Horizontal(id="bar"):
                 yield Label("", id="priority")
-                yield Label(Text("Ctrl+S save  Ctrl+U urgent  Esc cancel", style="bold"))
+                yield Label(Text("Ctrl+S save  Ctrl+R urgent  Esc cancel", style="bold"))
 
     def on_mount(self) -> None:
         self._show_priority()
@@ -141,7 +141,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                 Text("Choose a patient: type a name, then Enter to take the first match.")
             )
             ok = False
-        if provider is Select.BLANK or provider is None:
+        if provider is Select.NULL or provider is None:
             self.query_one("#provider-error", Label).update(Text("Choose a provider."))
             ok = False
         if not ok:

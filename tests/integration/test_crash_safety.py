@@ -65,8 +65,11 @@ def _run_once(db_path, seed: int) -> set[int]:
     while chunk := os.read(read_fd, 65536):
         buffer += chunk
     os.close(read_fd)
-    return {int(line.split()[1]) for line in buffer.decode().splitlines()
-            if line.startswith("committed ")}
+    return {
+        int(line.split()[1])
+        for line in buffer.decode().splitlines()
+        if line.startswith("committed ")
+    }
 
 
 def test_kill_minus_nine_fifty_times_loses_nothing(builder, db_path):
@@ -85,8 +88,9 @@ def test_kill_minus_nine_fifty_times_loses_nothing(builder, db_path):
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     outbox = {r[0] for r in conn.execute("SELECT mutation_id FROM outbox")}
     assert reported <= outbox, "a change reported as committed is missing"
-    events = [r[0] for r in conn.execute(
-        "SELECT mutation_id FROM status_event WHERE mutation_id > 0")]
+    events = [
+        r[0] for r in conn.execute("SELECT mutation_id FROM status_event WHERE mutation_id > 0")
+    ]
     # one status event per status mutation, and every event has its outbox entry
     assert len(events) == len(set(events))
     assert set(events) == outbox
@@ -94,7 +98,9 @@ def test_kill_minus_nine_fifty_times_loses_nothing(builder, db_path):
     for appt, status in conn.execute("SELECT id, status FROM appointment"):
         last = conn.execute(
             "SELECT to_status FROM status_event WHERE appointment_id = ? "
-            "ORDER BY mutation_id DESC LIMIT 1", (appt,)).fetchone()
+            "ORDER BY mutation_id DESC LIMIT 1",
+            (appt,),
+        ).fetchone()
         assert (last[0] if last else "booked") == status
         assert Status(status) in TRANSITIONS
     conn.close()

@@ -1,0 +1,112 @@
+"""Key press to repaint, on a day with about 300 appointments.
+
+Drives the real app with Pilot (headless, 160x48) and times from the key
+press to the first frame that shows its effect: the compositor update handed
+to the display, rendered to terminal escape codes.  Cursor moves are
+measured on `down`; status changes on `a` (arrive), which includes the
+SQLite write with synchronous=FULL on the writer thread.
+
+    uv run python -m bench.keypress [--patients 30000] [--presses 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import time
+
+from rich.console import Console
+
+from bench.common import seeded_store, summary_ms
+
+
+async def run(db, presses: int) -> None:
+    from coordtui.app import CoordApp
+    from coordtui.config import Config
+    from coordtui.service import Service
+    from coordtui.widgets.queue_table import QueueTable
+
+    service = Service(db, actor="bench")
+    app = CoordApp(service, Config(idle_lock_minutes=0))
+    frames: list[float] = []
+    console = Console(file=io.StringIO(), force_terminal=True, width=160)
+    original = app._display
+
+    def display(screen, renderable):
+        if renderable is not None:
+            renderable.render_segments(console)  # the work a real terminal write does
+            frames.append(time.perf_counter())
+        original(screen, renderable)
+
+    app._display = display
+    async with app.run_test(size=(160, 48)) as pilot:
+        table = app.screen.query_one(QueueTable)
+        print(f"appointments on screen: {table.row_count}")
+        await pilot.pause(0.5)
+        service.warm_up()
+
+        async def timed(key: str, done) -> float:
+            frames.clear()
+            start = time.perf_counter()
+            await pilot.press(key)
+            deadline = start + 5
+            while not done() and time.perf_counter() < deadline:
+                await asyncio.sleep(0.001)
+            seen = time.perf_counter()
+            while not any(f >= seen for f in frames) and time.perf_counter() < deadline:
+                await asyncio.sleep(0.001)
+            return min((f for f in frames if f >= seen), default=seen) - start
+
+        moves = []
+        table.move_cursor(row=0)
+        for _ in range(presses):
+            target = (table.cursor_row + 1) % table.row_count
+            key = "down" if target else "home"
+            if key == "home":
+                table.move_cursor(row=0)
+                await pilot.pause()
+                continue
+            moves.append(await timed(key, lambda t=target: table.cursor_row == t))
+        print(f"cursor move (down):   {summary_ms(moves)}")
+
+        changes = []
+        table.move_cursor(row=0)
+        await pilot.pause()
+        for _ in range(presses):
+            row = next(
+                (
+                    i
+                    for i, rid in enumerate(table._order)
+                    if table.rows_by_id[rid].status == "booked"
+                ),
+                None,
+            )
+            if row is None:
+                break
+            table.move_cursor(row=row)
+            await pilot.pause()
+            rid = table._order[row]
+            changes.append(await timed("a", lambda r=rid: table.rows_by_id[r].status == "arrived"))
+        print(f"status change (a):    {summary_ms(changes)}")
+    service.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--patients", type=int, default=30_000)
+    parser.add_argument("--presses", type=int, default=200)
+    args = parser.parse_args()
+    db = seeded_store(args.patients)
+    import shutil
+
+    work = db.with_name("keypress.db")
+    for suffix in ("", "-wal", "-shm"):
+        src = db.with_name(db.name + suffix)
+        if src.exists():
+            shutil.copy(src, work.with_name(work.name + suffix))
+    asyncio.run(run(work, args.presses))
+
+
+if __name__ == "__main__":
+    main()
