@@ -21,7 +21,7 @@ from rich.console import Console
 from bench.common import seeded_store, summary_ms
 
 
-async def run(db, presses: int) -> None:
+async def run(db, presses: int, size: tuple[int, int]) -> None:
     from coordtui.app import CoordApp
     from coordtui.config import Config
     from coordtui.service import Service
@@ -29,34 +29,36 @@ async def run(db, presses: int) -> None:
 
     service = Service(db, actor="bench")
     app = CoordApp(service, Config(idle_lock_minutes=0))
-    frames: list[float] = []
-    console = Console(file=io.StringIO(), force_terminal=True, width=160)
+    watch: dict = {"until": None, "at": None}
+    console = Console(file=io.StringIO(), force_terminal=True, width=size[0])
     original = app._display
 
     def display(screen, renderable):
-        if renderable is not None:
+        """Stamp the first frame painted once the key's effect is in the widgets."""
+        if renderable is not None and watch["until"] is not None and watch["until"]():
             renderable.render_segments(console)  # the work a real terminal write does
-            frames.append(time.perf_counter())
+            watch["at"] = time.perf_counter()
+            watch["until"] = None
         original(screen, renderable)
 
     app._display = display
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=size) as pilot:
         table = app.screen.query_one(QueueTable)
-        print(f"appointments on screen: {table.row_count}")
+        print(f"terminal {size[0]}x{size[1]}, appointments on the day: {table.row_count}")
         await pilot.pause(0.5)
         service.warm_up()
 
         async def timed(key: str, done) -> float:
-            frames.clear()
+            watch["at"] = None
+            watch["until"] = done
             start = time.perf_counter()
             await pilot.press(key)
             deadline = start + 5
-            while not done() and time.perf_counter() < deadline:
-                await asyncio.sleep(0.001)
-            seen = time.perf_counter()
-            while not any(f >= seen for f in frames) and time.perf_counter() < deadline:
-                await asyncio.sleep(0.001)
-            return min((f for f in frames if f >= seen), default=seen) - start
+            while watch["at"] is None and time.perf_counter() < deadline:
+                await asyncio.sleep(0.0005)
+            if watch["at"] is None:
+                raise RuntimeError(f"no frame showed the effect of {key!r}")
+            return watch["at"] - start
 
         moves = []
         table.move_cursor(row=0)
@@ -96,16 +98,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--patients", type=int, default=30_000)
     parser.add_argument("--presses", type=int, default=200)
+    parser.add_argument("--sizes", default="80x24,160x48")
     args = parser.parse_args()
     db = seeded_store(args.patients)
     import shutil
 
     work = db.with_name("keypress.db")
-    for suffix in ("", "-wal", "-shm"):
-        src = db.with_name(db.name + suffix)
-        if src.exists():
-            shutil.copy(src, work.with_name(work.name + suffix))
-    asyncio.run(run(work, args.presses))
+    for spec in args.sizes.split(","):
+        width, height = (int(v) for v in spec.split("x"))
+        for suffix in ("", "-wal", "-shm"):  # a fresh copy: every size starts all-booked
+            src = db.with_name(db.name + suffix)
+            if src.exists():
+                shutil.copy(src, work.with_name(work.name + suffix))
+        asyncio.run(run(work, args.presses, (width, height)))
 
 
 if __name__ == "__main__":

@@ -122,6 +122,13 @@ def _demo(args, config) -> int:
     path = args.db or (
         Path(os.environ["COORDTUI_DB"]) if os.environ.get("COORDTUI_DB") else demo_db_path()
     )
+    if not _is_demo_or_absent(path):
+        print(
+            f"coordtui: {path} is not a demo store; refusing to replace it. "
+            "Pick another file with --db.",
+            file=sys.stderr,
+        )
+        return 2
     summary = generate_demo(path, seed=args.seed)
     print(
         f"Demo clinic: {summary.providers} providers, {summary.patients} patients, "
@@ -131,6 +138,23 @@ def _demo(args, config) -> int:
     if args.no_app:
         return 0
     return _open_app(path, config)
+
+
+def _is_demo_or_absent(path: Path) -> bool:
+    """`demo` rebuilds its file; never let COORDTUI_DB point it at a real store."""
+    if not path.exists() or path.stat().st_size == 0:
+        return True
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'demo'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return bool(row and row[0] == "1")
 
 
 def _seed(args, config) -> int:

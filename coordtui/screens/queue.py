@@ -36,6 +36,7 @@ CANCEL_REASONS = [
     "Booked in error",
     "Rescheduled",
 ]
+ERROR_REASONS = ["Wrong patient", "Duplicate booking", "Test entry"]
 VERBS = {
     Status.ARRIVED: "arrive",
     Status.IN_ROOM: "to room",
@@ -43,6 +44,7 @@ VERBS = {
     Status.NO_SHOW: "no-show",
     Status.CANCELLED: "cancel",
     Status.LEFT: "left unseen",
+    Status.ENTERED_IN_ERROR: "in error",
 }
 # Most useful first: the counts line is cut at the right edge on narrow terminals.
 COUNT_ORDER = (
@@ -62,6 +64,7 @@ STATUS_KEYS = {
     Status.NO_SHOW: "n",
     Status.CANCELLED: "x",
     Status.LEFT: "l",
+    Status.ENTERED_IN_ERROR: "e",
 }
 
 
@@ -73,7 +76,14 @@ class QueueScreen(Screen):
         Binding("d", "status('done')", "Done", id="queue.done"),
         Binding("n", "status('no_show')", "No-show", id="queue.no_show"),
         Binding("x", "status('cancelled')", "Cancel", id="queue.cancel"),
-        Binding("l", "status('left')", "Left", show=False, id="queue.left"),
+        Binding("l", "status('left')", "Left unseen", show=False, id="queue.left"),
+        Binding(
+            "e",
+            "status('entered_in_error')",
+            "Entered in error",
+            show=False,
+            id="queue.entered_in_error",
+        ),
         Binding("u", "undo", "Undo", id="queue.undo"),
         Binding("w", "walk_in", "Walk-in", id="queue.walk_in"),
         Binding(
@@ -105,9 +115,9 @@ class QueueScreen(Screen):
             self.token, self.day, self.rows = token, day, rows
 
     class Written(Message):
-        def __init__(self, appointment_id: str | None, error: str | None, note: str | None):
+        def __init__(self, row: QueueRow | None, error: str | None, note: str | None):
             super().__init__()
-            self.appointment_id, self.error, self.note = appointment_id, error, note
+            self.row, self.error, self.note = row, error, note
 
     def __init__(self) -> None:
         super().__init__()
@@ -120,6 +130,7 @@ class QueueScreen(Screen):
         self.privacy = self.config.privacy
         self._token = 0
         self._seen_version: int | None = None
+        self._binding_state: tuple | None = None
 
     # -------------------------------------------------------------- layout
 
@@ -207,7 +218,7 @@ class QueueScreen(Screen):
         )
         self._render_daybar()
         self._render_detail()
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def _tick(self) -> None:
         """Live waits: rewrite only the cells whose text changed."""
@@ -256,7 +267,7 @@ class QueueScreen(Screen):
             text.append("  ")
         shown = [s for s in COUNT_ORDER if counts[s] or s in (Status.ARRIVED, Status.BOOKED)]
         text.append("  ".join(f"{SYMBOLS[s]} {LABELS[s]} {counts[s]}" for s in shown))
-        self.query_one("#daybar", Static).update(text)
+        self.query_one("#daybar", Static).update(text, layout=False)  # fixed height
 
     def _render_detail(self) -> None:
         row = self.query_one(QueueTable).selected
@@ -299,12 +310,19 @@ class QueueScreen(Screen):
             detail.append(
                 "Next: " + (", ".join(sorted(nxt)) if nxt else "none (u undoes)"), style="dim"
             )
-        self.query_one("#detail", Static).update(detail)
+        self.query_one("#detail", Static).update(detail, layout=False)  # fixed height
 
     @on(QueueTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._render_detail()
-        self.refresh_bindings()
+        self._sync_bindings()
+
+    def _sync_bindings(self) -> None:
+        """Refresh the footer only when what check_action answers has changed (it is costly)."""
+        state = (self.query_one(QueueTable).selected is None, bool(self.text_filter))
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     # ------------------------------------------------------------- actions
 
@@ -324,11 +342,17 @@ class QueueScreen(Screen):
             return
         status = Status(target)
         name = Text(patient_label(row, self.privacy))
-        if status == Status.CANCELLED:
-            title = Text("Cancel appointment for ")
+        if status in (Status.CANCELLED, Status.ENTERED_IN_ERROR):
+            title = Text(
+                "Cancel appointment for "
+                if status == Status.CANCELLED
+                else "Mark entered in error: "
+            )
             title.append_text(name)
             self.app.push_screen(
-                ReasonScreen(title, CANCEL_REASONS),
+                ReasonScreen(
+                    title, CANCEL_REASONS if status == Status.CANCELLED else ERROR_REASONS
+                ),
                 lambda reason: reason and self._write_status(row, status, reason),
             )
         elif status in NEEDS_CONFIRM:
@@ -345,33 +369,48 @@ class QueueScreen(Screen):
             self._write_status(row, status, "")
 
     def _write_status(self, row: QueueRow, status: Status, reason: str) -> None:
-        self.app.write(
+        self._write(
+            row.id,
             lambda: self.service.set_status(row.id, status.value, reason),
-            self._after_write(row.id, f"{LABELS[status]}."),
+            f"{LABELS[status]}.",
         )
 
     def action_undo(self) -> None:
         row = self._selected()
         if row is not None:
-            self.app.write(
+            self._write(
+                row.id,
                 lambda: self.service.undo_status(row.id),
-                self._after_write(row.id, "Undone (recorded as a correction)."),
+                "Undone (recorded as a correction).",
             )
 
-    def _after_write(self, appointment_id: str | None, note: str):
-        def done(result, error: str | None) -> None:
-            self.post_message(self.Written(appointment_id, error, None if error else note))
+    def _write(self, appointment_id: str | None, job, note: str) -> None:
+        """Run a mutation on the writer thread; then show the committed row at once."""
 
-        return done
+        def run():
+            result = job()
+            # Read back on the writer thread: the screen shows what was committed.
+            changed = result.get("appointment_id") or appointment_id
+            return self.service.queue_row(changed) if changed else None
+
+        def done(row: QueueRow | None, error: str | None) -> None:
+            self.post_message(self.Written(row, error, None if error else note))
+
+        self.app.write(run, done)
 
     def on_queue_screen_written(self, message: Written) -> None:
         if message.error:
             self.app.notify(
                 message.error, title="Not changed", severity="error", timeout=8, markup=False
             )
-        elif message.note:
+            return
+        if message.note:
             self.app.notify(message.note, timeout=2, markup=False)
-        self.reload()
+        row = message.row
+        if row is not None and any(r.id == row.id for r in self.rows):
+            self._apply([row if r.id == row.id else r for r in self.rows])
+        else:
+            self.reload()  # a new row (walk-in) or another day: fetch the day
 
     def action_walk_in(self) -> None:
         self.app.push_screen(
@@ -383,11 +422,12 @@ class QueueScreen(Screen):
             return
         if self.day != self.service.today():
             self.day = self.service.today()
-        self.app.write(
+        self._write(
+            None,
             lambda: self.service.add_walk_in(
                 request.patient_id, request.provider_id, request.reason, request.priority
             ),
-            self._after_write(None, "Walk-in added to today's queue."),
+            "Walk-in added to today's queue.",
         )
 
     def action_day(self, delta: int) -> None:

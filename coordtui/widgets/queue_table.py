@@ -1,8 +1,8 @@
 """The day's queue as a table that updates in place.
 
-``show`` diffs against what is on screen: when the same appointments are
-listed in the same order only changed cells are rewritten, so live wait
-updates and other workstations' changes never move the cursor.
+``show`` keeps the cursor on its appointment and recomputes only rows whose
+data (or, for people waiting, whose minute) changed, so live wait updates and
+other workstations' changes neither move the cursor nor redraw the screen.
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from coordtui.domain.days import format_dob, local
 from coordtui.domain.patient import initials
@@ -49,6 +55,7 @@ STATUS_STYLES = {
     Status.LEFT: ("italic red", "italic"),
     Status.ENTERED_IN_ERROR: ("dim strike", "dim strike"),
 }
+LIVE = frozenset({Status.ARRIVED, Status.IN_ROOM})  # rows whose wait cells tick
 LONG_WAIT = ("bold reverse red", "bold reverse")
 
 
@@ -95,25 +102,90 @@ def status_cell(row: QueueRow, now: datetime, alert: int, colour: bool = True) -
     return Text(f"{SYMBOLS[status]} {LABELS[status]}", style=styles[not colour])
 
 
-class QueueTable(DataTable):
-    """DataTable of QueueRow, keyed by appointment id."""
+class QueueTable(ScrollView, can_focus=True):
+    """The day's appointments, one line each, keyed by appointment id.
+
+    A Line-API widget rather than a DataTable: each row is rendered once into
+    a cached strip and only rows whose content changed are redrawn, so a
+    status change repaints one line even on a 160x48 terminal with 300 rows.
+    """
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="table.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="table.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
+        Binding("home", "edge(0)", "First", show=False, id="table.first"),
+        Binding("end", "edge(1)", "Last", show=False, id="table.last"),
+    ]
+    COMPONENT_CLASSES = {
+        "queue-table--header",
+        "queue-table--cursor",
+        "queue-table--cursor-blurred",
+    }
+    DEFAULT_CSS = """
+    QueueTable {
+        background: $surface;
+    }
+    QueueTable > .queue-table--header {
+        text-style: bold;
+        background: $panel;
+        color: $foreground;
+    }
+    QueueTable > .queue-table--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    QueueTable > .queue-table--cursor-blurred {
+        background: $block-cursor-blurred-background;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    """
+
+    class RowHighlighted(Message):
+        """The cursor moved to another appointment (or the list changed under it)."""
+
+    cursor_row: reactive[int] = reactive(0, always_update=False, repaint=False)
 
     def __init__(self, **kwargs):
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(**kwargs)
         self.rows_by_id: dict[str, QueueRow] = {}
         self._order: list[str] = []
         self._wide: bool | None = None
-        self._cells: dict[str, tuple] = {}
+        self._cells: dict[str, tuple] = {}  # id -> (cache key, cells)
+        self._strips: dict[tuple, Strip] = {}  # (id, cells key, cursor, width) -> strip
         self.colour = True  # False under the monochrome theme
+
+    # ------------------------------------------------------------ queries
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
 
     @property
     def selected(self) -> QueueRow | None:
-        if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
+        if not self._order or not 0 <= self.cursor_row < len(self._order):
             return None
         return self.rows_by_id.get(self._order[self.cursor_row])
 
+    def cells_at(self, index: int) -> tuple[Text, ...]:
+        return self._cells[self._order[index]][1]
+
     def _columns(self) -> Sequence[tuple[str, str, int]]:
         return NARROW + WIDE_EXTRA if self._wide else NARROW
+
+    def _widths(self) -> list[int]:
+        """Fixed widths; the room left over goes to the patient (or reason) column."""
+        columns = self._columns()
+        widths = [w for _k, _l, w in columns]
+        spare = self.size.width - (sum(widths) + len(widths) + 1)
+        if spare > 0:
+            flex = len(widths) - 1 if self._wide else 2
+            widths[flex] += spare
+        return widths
+
+    # ------------------------------------------------------------ updates
 
     def _cells_for(
         self, row: QueueRow, zone: ZoneInfo, today: date, now: datetime, alert: int, privacy: bool
@@ -121,9 +193,9 @@ class QueueTable(DataTable):
         cells = {
             "time": Text(local(row.start, zone).strftime("%H:%M")),
             "flags": flag_marks(row),
-            "patient": Text(patient_label(row, privacy), no_wrap=True, overflow="ellipsis"),
-            "provider": Text(clean(row.provider), no_wrap=True, overflow="ellipsis"),
-            "type": Text(clean(row.type), no_wrap=True, overflow="ellipsis"),
+            "patient": Text(patient_label(row, privacy)),
+            "provider": Text(clean(row.provider)),
+            "type": Text(clean(row.type)),
             "status": status_cell(row, now, alert, self.colour),
             "waited": wait_cell(row, now, alert, self.colour),
             "dob": Text("" if privacy else format_dob(row.dob, today)),
@@ -131,7 +203,7 @@ class QueueTable(DataTable):
             "arrived": Text(
                 local(row.arrived_at, zone).strftime("%H:%M") if row.arrived_at else ""
             ),
-            "reason": Text(clean(row.reason), no_wrap=True, overflow="ellipsis"),
+            "reason": Text(clean(row.reason)),
         }
         return tuple(cells[key] for key, _label, _w in self._columns())
 
@@ -145,53 +217,140 @@ class QueueTable(DataTable):
         privacy: bool,
         width: int,
     ) -> None:
+        """Show these rows; only changed ones are recomputed, the cursor stays on its row."""
         wide = width >= WIDE_AT
         if wide != self._wide:
             self._wide = wide
-            self.clear(columns=True)
-            self._order = []
             self._cells = {}
-            for key, label, w in self._columns():
-                self.add_column(label, key=key, width=w)
+        keep = self.selected.id if self.selected else None
         self.rows_by_id = {r.id: r for r in rows}
+        minute = int(now.timestamp() // 60)
+        cells: dict[str, tuple] = {}
+        for r in rows:
+            # Cells depend only on these; waits move once a minute, and only while in play.
+            key = (
+                r,
+                privacy,
+                wide,
+                self.colour,
+                today,
+                alert,
+                minute if r.status in LIVE else None,
+            )
+            cached = self._cells.get(r.id)
+            cells[r.id] = (
+                cached
+                if cached is not None and cached[0] == key
+                else (key, self._cells_for(r, zone, today, now, alert, privacy))
+            )
         order = [r.id for r in rows]
-        cells = {r.id: self._cells_for(r, zone, today, now, alert, privacy) for r in rows}
-        if order == self._order:
-            keys = [k for k, _l, _w in self._columns()]
-            for rid in order:
-                old, new = self._cells.get(rid), cells[rid]
-                if old is not None and _same(old, new):
-                    continue
-                for i, key in enumerate(keys):
-                    if old is None or not _same((old[i],), (new[i],)):
-                        self.update_cell(rid, key, new[i])
-        else:
-            keep = self.selected.id if self.selected else None
-            index = self.cursor_row
-            self.clear()
-            for rid in order:
-                self.add_row(*cells[rid], key=rid)
-            self._order = order
-            if keep in self.rows_by_id:
-                self.move_cursor(row=order.index(keep), animate=False)
-            elif order:
-                self.move_cursor(row=min(max(index, 0), len(order) - 1), animate=False)
+        changed_order = order != self._order
+        self._order = order
         self._cells = cells
+        if len(self._strips) > 4 * len(order) + 64:
+            self._strips.clear()
+        self.virtual_size = Size(self.size.width, len(order) + 1)
+        if changed_order:
+            if keep in self.rows_by_id:
+                self.move_cursor(row=order.index(keep))
+            else:
+                self.move_cursor(row=min(max(self.cursor_row, 0), max(len(order) - 1, 0)))
+            self.post_message(self.RowHighlighted())
+        self.refresh()
 
     def select_first_open(self) -> None:
         """Start on the first appointment still in play, not on this morning's done list."""
         for index, rid in enumerate(self._order):
             if self.rows_by_id[rid].status in (Status.BOOKED, Status.ARRIVED, Status.IN_ROOM):
-                self.move_cursor(row=index, animate=False)
+                self.move_cursor(row=index)
                 return
 
     def select_id(self, appointment_id: str) -> None:
         if appointment_id in self._order:
-            self.move_cursor(row=self._order.index(appointment_id), animate=False)
+            self.move_cursor(row=self._order.index(appointment_id))
+
+    # ------------------------------------------------------------- cursor
+
+    def move_cursor(self, row: int, animate: bool = False) -> None:
+        if not self._order:
+            self.cursor_row = 0
+            return
+        row = min(max(row, 0), len(self._order) - 1)
+        if row != self.cursor_row:
+            self.cursor_row = row
+            self.post_message(self.RowHighlighted())
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.size.height - 1)
+        top = int(self.scroll_offset.y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_cursor(self.cursor_row + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(self.cursor_row + direction * max(1, self.size.height - 2))
+
+    def action_edge(self, end: int) -> None:
+        self.move_cursor(len(self._order) - 1 if end else 0)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.move_cursor(int(self.scroll_offset.y) + event.y - 1)
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+        self.virtual_size = Size(self.size.width, len(self._order) + 1)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # ------------------------------------------------------------ drawing
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        widths = self._widths()
+        if y == 0:
+            header = tuple(Text(label) for _k, label, _w in self._columns())
+            style = self.get_component_rich_style("queue-table--header")
+            return self._strip(header, widths, width, style)
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= len(self._order):
+            return Strip.blank(width, self.rich_style)
+        rid = self._order[index]
+        key, cells = self._cells[rid]
+        cursor = index == self.cursor_row
+        cache_key = (rid, key, cursor and self.has_focus, cursor, width)
+        strip = self._strips.get(cache_key)
+        if strip is None:
+            if cursor:
+                name = "queue-table--cursor" if self.has_focus else "queue-table--cursor-blurred"
+                style = self.get_component_rich_style(name)
+            else:
+                style = self.rich_style
+            strip = self._strips[cache_key] = self._strip(cells, widths, width, style)
+        return strip
+
+    def _strip(self, cells: tuple[Text, ...], widths: list[int], width: int, style) -> Strip:
+        line = Text(" ", no_wrap=True, end="")
+        for cell, cell_width in zip(cells, widths, strict=False):
+            part = cell.copy()
+            part.truncate(cell_width, overflow="ellipsis", pad=True)
+            line.append_text(part)
+            line.append(" ")
+        segments = list(line.render(self.app.console))
+        strip = Strip(segments).apply_style(style)
+        return strip.crop_extend(0, width, style)
 
 
-def _same(a: tuple, b: tuple) -> bool:
+def _same(a: Text, b: Text) -> bool:
     """Text equality ignores the base style; a cell that only changed style must repaint."""
-    return [(t.plain, str(t.style), t.spans) for t in a] == [
-        (t.plain, str(t.style), t.spans) for t in b
-    ]
+    return (a.plain, str(a.style), a.spans) == (b.plain, str(b.style), b.spans)
