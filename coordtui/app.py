@@ -22,22 +22,42 @@ from textual.screen import Screen
 from coordtui.config import Config
 from coordtui.screens.help import HelpEntry, HelpScreen
 from coordtui.screens.lock import LockScreen
+from coordtui.screens.lookup import LookupScreen
 from coordtui.screens.queue import QueueScreen
 from coordtui.service import Service
 from coordtui.themes import ALL as EXTRA_THEMES
 from coordtui.themes import THEME_NAMES
 
 
+class WriteFailure(str):
+    """A refused write: reads as its message, and carries field -> message for forms."""
+
+    def __new__(cls, message: str, errors: dict | None = None):
+        obj = super().__new__(cls, message)
+        obj.errors = dict(errors or {})
+        return obj
+
+
 class CoordApp(App):
     TITLE = "coordtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere work
-    MODES = {"queue": QueueScreen}
+    MODES = {"queue": QueueScreen, "lookup": LookupScreen}
     DEFAULT_MODE = "queue"
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False, key_display="?", id="app.help_alt"),
         Binding("f2", "switch_mode('queue')", "Queue", show=False, id="app.queue"),
         Binding("1", "switch_mode('queue')", "Queue", show=False, id="app.queue_alt"),
+        Binding("f3", "switch_mode('lookup')", "Lookup", id="app.lookup"),
+        Binding(
+            "slash",
+            "switch_mode('lookup')",
+            "Lookup",
+            show=False,
+            key_display="/",
+            id="app.lookup_slash",
+        ),
+        Binding("2", "switch_mode('lookup')", "Lookup", show=False, id="app.lookup_alt"),
         Binding("ctrl+l", "lock", "Lock", show=False, id="app.lock"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
     ]
@@ -77,12 +97,12 @@ class CoordApp(App):
             try:
                 result, error = job(), None
             except MutationError as exc:
-                result, error = None, str(exc)
+                result, error = None, WriteFailure(str(exc), exc.errors)
             except Exception as exc:  # never show internals (they may hold patient data)
                 self.log.error(f"write failed: {type(exc).__name__}")
                 result, error = (
                     None,
-                    "Could not save: the database is busy or unavailable. Try again.",
+                    WriteFailure("Could not save: the database is busy or unavailable. Try again."),
                 )
             self.call_from_thread(self._write_done, done, result, error)
 

@@ -33,7 +33,15 @@ from coordtui.domain.status import (
 from coordtui.domain.status import (
     StatusEvent as DomainEvent,
 )
-from coordtui.store.models import Appointment, Clinic, Outbox, Patient, Provider, StatusEvent
+from coordtui.store.models import (
+    Appointment,
+    Clinic,
+    Outbox,
+    Patient,
+    PatientEvent,
+    Provider,
+    StatusEvent,
+)
 
 
 class MutationError(ValueError):
@@ -131,6 +139,40 @@ def _domain(events: list[StatusEvent]) -> list[DomainEvent]:
     ]
 
 
+def _patient_event(
+    session: Session,
+    event_id: str,
+    patient_id: str,
+    kind: str,
+    at: datetime,
+    ctx: Context,
+    **detail: Any,
+) -> None:
+    session.add(
+        PatientEvent(
+            id=event_id,
+            patient_id=patient_id,
+            kind=kind,
+            at=at,
+            actor=ctx.actor,
+            detail=json.dumps(detail, sort_keys=True),
+            mutation_id=ctx.mutation_id,
+        )
+    )
+
+
+def _reindex(session: Session, *patient_ids: str) -> None:
+    """Keep the lookup index in the same transaction as the patient rows."""
+    try:
+        from coordtui.store import search
+    except ImportError:  # TEMP: until the search index lands
+        return
+    session.flush()
+    raw = session.connection().connection.driver_connection
+    for patient_id in patient_ids:
+        search.index_patient(raw, patient_id)
+
+
 def _touch(row, ctx: Context, at: datetime) -> None:
     row.version += 1
     row.updated_at = at
@@ -166,6 +208,17 @@ def register_patient(session: Session, args: dict[str, Any], ctx: Context) -> di
         **values,
     )
     session.add(patient)
+    overridden = [str(x) for x in args.get("duplicates_overridden", [])]
+    _patient_event(
+        session,
+        args.get("event_id") or f"{patient.id}:registered",
+        patient.id,
+        "registered",
+        at,
+        ctx,
+        duplicates_overridden=overridden,
+    )
+    _reindex(session, patient.id)
     return {"patient_id": patient.id}
 
 
@@ -193,10 +246,70 @@ def update_patient(session: Session, args: dict[str, Any], ctx: Context) -> dict
         ).first()
         if clash:
             raise MutationError("This record number is already in use.", field="record_number")
-    for name, value in checked.values.items():
-        setattr(patient, name, value)
+    changed = sorted(k for k, v in checked.values.items() if getattr(patient, k) != v)
+    for name in changed:
+        setattr(patient, name, checked.values[name])
+    if not changed:
+        return {"patient_id": patient.id, "version": patient.version, "changed": []}
     _touch(patient, ctx, at)
-    return {"patient_id": patient.id, "version": patient.version}
+    _patient_event(
+        session,
+        args.get("event_id") or f"{patient.id}:v{patient.version}",
+        patient.id,
+        "updated",
+        at,
+        ctx,
+        fields=changed,
+    )
+    _reindex(session, patient.id)
+    return {"patient_id": patient.id, "version": patient.version, "changed": changed}
+
+
+@mutation
+def merge_patients(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Fold a duplicate record into the surviving one: a deliberate, recorded act.
+
+    Appointments move to the survivor; the absorbed record stays as a pointer
+    (``merged_into``) so anything that still refers to it can be followed.
+    """
+    survivor = _get(session, Patient, args["survivor_id"], "Patient")
+    absorbed = _get(session, Patient, args["absorbed_id"], "Patient")
+    if survivor.id == absorbed.id:
+        raise MutationError("A record cannot be merged into itself.")
+    if survivor.merged_into or absorbed.merged_into:
+        raise MutationError("One of these records was already merged; reopen the surviving one.")
+    at = instant(args["at"])
+    moved = list(session.exec(select(Appointment).where(Appointment.patient_id == absorbed.id)))
+    for appointment in moved:
+        appointment.patient_id = survivor.id
+        _touch(appointment, ctx, at)
+    absorbed.merged_into = survivor.id
+    _touch(absorbed, ctx, at)
+    _touch(survivor, ctx, at)
+    _patient_event(
+        session,
+        args["event_ids"][0],
+        survivor.id,
+        "merged_in",
+        at,
+        ctx,
+        other=absorbed.id,
+        other_record=absorbed.record_number,
+        appointments_moved=len(moved),
+    )
+    _patient_event(
+        session,
+        args["event_ids"][1],
+        absorbed.id,
+        "merged_away",
+        at,
+        ctx,
+        other=survivor.id,
+        other_record=survivor.record_number,
+        appointments_moved=len(moved),
+    )
+    _reindex(session, survivor.id, absorbed.id)
+    return {"patient_id": survivor.id, "appointments_moved": len(moved)}
 
 
 @mutation

@@ -23,9 +23,16 @@ from coordtui.store.reads import ClinicInfo, PatientBrief, ProviderInfo, QueueRo
 
 
 class Service:
-    def __init__(self, db_path: Path, actor: str, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        db_path: Path,
+        actor: str,
+        clock: Callable[[], datetime] | None = None,
+        date_order: str = "DMY",
+    ):
         self.db_path = db_path
         self.actor = actor
+        self.date_order = date_order  # how 14.3.80 is read in searches and forms
         self._clock = clock  # tests and snapshots freeze time here
         ensure_private_file(db_path)
         self._version = check_version(db_path)  # refuses a newer file before anything else
@@ -99,6 +106,27 @@ class Service:
     def data_version(self) -> int:
         return self.reads.data_version()
 
+    def search_patients(self, query: str, limit: int = 50, offset: int = 0):
+        return self.reads.search_patients(query, self.today(), self.date_order, limit, offset)
+
+    def find_duplicates(self, fields: dict, limit: int = 10):
+        return self.reads.find_duplicates(fields, self.today(), limit)
+
+    def patient(self, patient_id: str):
+        from coordtui.store import patient_reads
+
+        return self.reads.run(patient_reads.patient, patient_id)
+
+    def patient_appointments(self, patient_id: str):
+        from coordtui.store import patient_reads
+
+        return self.reads.run(patient_reads.appointments, patient_id)
+
+    def patient_history(self, patient_id: str):
+        from coordtui.store import patient_reads
+
+        return self.reads.run(patient_reads.history, patient_id)
+
     def pending_count(self) -> int:
         return self.reads.outbox_count()
 
@@ -144,13 +172,21 @@ class Service:
             },
         )
 
-    def register_patient(self, fields: dict[str, Any], record_number: str | None = None) -> dict:
+    def register_patient(
+        self,
+        fields: dict[str, Any],
+        record_number: str | None = None,
+        duplicates_overridden: list[str] | None = None,
+    ) -> dict:
+        """Register; ``duplicates_overridden`` records the candidates the user saw and set aside."""
         return self.run(
             "register_patient",
             {
                 "patient_id": new_id(),
+                "event_id": new_id(),
                 "record_number": record_number or self.next_record_number(),
                 "fields": fields,
+                "duplicates_overridden": duplicates_overridden or [],
                 "at": self.now().isoformat(),
             },
         )
@@ -160,8 +196,20 @@ class Service:
             "update_patient",
             {
                 "patient_id": patient_id,
+                "event_id": new_id(),
                 "base_version": base_version,
                 "changes": changes,
+                "at": self.now().isoformat(),
+            },
+        )
+
+    def merge_patients(self, survivor_id: str, absorbed_id: str) -> dict:
+        return self.run(
+            "merge_patients",
+            {
+                "survivor_id": survivor_id,
+                "absorbed_id": absorbed_id,
+                "event_ids": [new_id(), new_id()],
                 "at": self.now().isoformat(),
             },
         )

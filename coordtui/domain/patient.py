@@ -65,6 +65,42 @@ def parse_dob(raw: object, today: date) -> date | None:
     return dob
 
 
+def read_typed_date(text: str, date_order: str = "DMY") -> str:
+    """What a person typed in a date field, as ISO text for the mutation.
+
+    Accepts ISO (1980-03-14) and day/month/year with / . or - in the clinic's
+    order (14/03/1980, or 03/14/1980 for MDY).  Anything else is returned as
+    typed so the validator reports it at the field.
+    """
+    raw = text.strip()
+    parts = raw.replace(".", "/").replace("-", "/").split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return raw
+    if len(parts[0]) == 4:
+        year, month, day = parts
+    elif date_order == "MDY":
+        month, day, year = parts
+    else:
+        day, month, year = parts
+    if len(year) != 4:
+        return raw
+    try:
+        return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return raw
+
+
+def read_money_cents(text: str) -> int | str:
+    """'20', '20.5' or '$20.50' -> cents; anything else returned as typed for the validator."""
+    raw = text.strip().lstrip("$").replace(",", "")
+    if not raw:
+        return 0
+    whole, _, frac = raw.partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        return text
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
 def validate_patient(
     fields: dict[str, object], today: date, region: str, partial: bool = False
 ) -> Validated:
@@ -116,7 +152,7 @@ def _one(name: str, raw: object, today: date, region: str) -> object:
         try:
             cents = int(raw or 0)
         except (TypeError, ValueError):
-            raise ValueError("Copay must be a whole number of cents.") from None
+            raise ValueError("Copay must be an amount like 20 or 20.50.") from None
         if cents < 0:
             raise ValueError("Copay cannot be negative.")
         return cents

@@ -86,6 +86,7 @@ class QueueScreen(Screen):
         ),
         Binding("u", "undo", "Undo", id="queue.undo"),
         Binding("w", "walk_in", "Walk-in", id="queue.walk_in"),
+        Binding("enter", "open_patient", "Patient", show=False, id="queue.open_patient"),
         Binding(
             "left_square_bracket",
             "day(-1)",
@@ -143,10 +144,7 @@ class QueueScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        header = self.query_one(ClinicHeader)
-        header.clinic = self.service.clinic.name
-        header.zone_name = self.service.clinic.timezone
-        header.user = self.config.user
+        self.query_one(ClinicHeader).configure_from(self.app)
         self.query_one("#filter").display = False
         table = self.query_one(QueueTable)
         table.colour = self.app.colour
@@ -327,7 +325,7 @@ class QueueScreen(Screen):
     # ------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("status", "undo") and self.query_one(QueueTable).selected is None:
+        if action in ("status", "undo", "open_patient") and self._selected() is None:
             return None  # shown greyed: there is no row to act on
         if action == "clear_filter":
             return bool(self.text_filter)
@@ -411,6 +409,13 @@ class QueueScreen(Screen):
             self._apply([row if r.id == row.id else r for r in self.rows])
         else:
             self.reload()  # a new row (walk-in) or another day: fetch the day
+
+    def action_open_patient(self) -> None:
+        from coordtui.screens.patient import PatientScreen
+
+        row = self._selected()
+        if row is not None:
+            self.app.push_screen(PatientScreen(row.patient_id), lambda _r: self.reload())
 
     def action_walk_in(self) -> None:
         self.app.push_screen(

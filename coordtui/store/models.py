@@ -115,6 +115,21 @@ class StatusEvent(SQLModel, table=True):
     mutation_id: int  # the outbox entry that wrote this row
 
 
+class PatientEvent(SQLModel, table=True):
+    """Append-only patient history: registered, updated, merged.  Field names, not values."""
+
+    __tablename__ = "patient_event"
+    __table_args__ = (Index("ix_patient_event_patient_at", "patient_id", "at"),)
+
+    id: str = Field(primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id")
+    kind: str  # registered | updated | merged_in | merged_away
+    at: datetime
+    actor: str
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
+    mutation_id: int
+
+
 class Outbox(SQLModel, table=True):
     """Mutations made here and not yet acknowledged by the clinic server.
 

@@ -101,6 +101,11 @@ class Reads:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def run(self, fn, *args):
+        """Run ``fn(conn, *args)`` under the lock: for read modules beside this one."""
+        with self._lock:
+            return fn(self._conn, *args)
+
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file."""
         with self._lock:
@@ -148,6 +153,13 @@ class Reads:
             PatientBrief(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]) if r[4] else None, r[5])
             for r in rows
         ]
+
+    def find_duplicates(self, fields: dict, today: date, limit: int = 10) -> list:
+        """Possible duplicates of a registration (store.duplicates; imported on first use)."""
+        from coordtui.store.duplicates import find_duplicates
+
+        with self._lock:
+            return find_duplicates(self._conn, fields, today, limit)
 
     def outbox_count(self) -> int:
         return self._all("SELECT count(*) FROM outbox")[0][0]

@@ -29,6 +29,13 @@ class ClinicHeader(Widget):
     pending: reactive[int] = reactive(0)
     zone_name: reactive[str] = reactive("UTC")
 
+    def configure_from(self, app) -> None:
+        """Fill in clinic, zone and user from the running app."""
+        self.clinic = app.service.clinic.name
+        self.zone_name = app.service.clinic.timezone
+        self.user = app.config.user
+        self.pending = app.service.pending_count()
+
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh)
 

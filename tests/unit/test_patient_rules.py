@@ -70,3 +70,23 @@ def test_display_phone():
 def test_initials():
     assert initials("José", "García") == "J.G."
     assert initials("", "") == ""
+
+
+def test_read_typed_date_respects_clinic_order():
+    from coordtui.domain.patient import read_typed_date
+
+    assert read_typed_date("14/03/1980") == "1980-03-14"
+    assert read_typed_date("03/14/1980", "MDY") == "1980-03-14"
+    assert read_typed_date("1980-03-14") == "1980-03-14"
+    assert read_typed_date("31/02/1980") == "31/02/1980"  # left for the validator
+    assert read_typed_date("soon") == "soon"
+
+
+def test_read_money_cents():
+    from coordtui.domain.patient import read_money_cents
+
+    assert read_money_cents("20") == 2000
+    assert read_money_cents("$20.5") == 2050
+    assert read_money_cents("") == 0
+    assert read_money_cents("12.345") == "12.345"
+    assert read_money_cents("abc") == "abc"
