@@ -1,4 +1,4 @@
-"""Command line: `coordtui [run|demo|seed|export|config] [--db PATH]`.
+"""Command line: `coordtui [run|demo|seed|export|import|search|config] [--db PATH]`.
 
 Imports stay inside the commands so `coordtui --help` and app start-up pay
 only for what they use.
@@ -45,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["fhir"], default="fhir")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
 
+    imp = sub.add_parser(
+        "import", parents=[common], help="register patients from a CSV file or a FHIR Bundle"
+    )
+    imp.add_argument("file", type=Path, help=".csv with a header line, or .json FHIR Bundle")
+
+    search = sub.add_parser(
+        "search", parents=[common], help="find patients by name, DOB, phone or record number"
+    )
+    search.add_argument("query", nargs="+", help="e.g. smith jo, 1980-03-14, 0101, S0101")
+    search.add_argument("--json", action="store_true", help="stable JSON for scripts")
+    search.add_argument("--limit", type=int, default=20, help="results per page (1-500)")
+    search.add_argument("--offset", type=int, default=0, help="results to skip (paging)")
+
     config = sub.add_parser("config", parents=[common], help="where settings live")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     config_sub.add_parser("path", help="print the config file path")
@@ -70,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         "demo": _demo,
         "seed": _seed,
         "export": _export,
+        "import": _import,
+        "search": _search,
         "config": _config,
     }[command]
     try:
@@ -203,6 +218,212 @@ def _export(args, config) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _import(args, config) -> int:
+    """Exit 0: all rows in (or already there); 1: some rows failed; 2: nothing could start."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from coordtui.domain.text import clean
+    from coordtui.interop.importer import ImportAborted, import_file, iter_failures
+    from coordtui.service import Service
+    from coordtui.store.files import NewerDatabaseError
+
+    path = config.db_path
+    if not path.exists():
+        print(f"coordtui: no store at {path}; import adds to an existing store.", file=sys.stderr)
+        return 2
+    try:
+        service = Service(path, actor=config.user, date_order=config.date_order)
+    except NewerDatabaseError as exc:
+        print(f"coordtui: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        ) as bar:
+            tasks: list = []  # the bar appears once the file has been read
+
+            def report_progress(done: int, total: int) -> None:
+                if not tasks:
+                    tasks.append(bar.add_task("import", total=total))
+                bar.update(tasks[0], completed=done, total=total)
+
+            report = import_file(service, args.file, report_progress)
+    except ImportAborted as exc:
+        print(f"coordtui: {clean(args.file)}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        service.close()
+    if report.ignored_columns:
+        print(f"Ignored columns: {', '.join(report.ignored_columns)}", file=sys.stderr)
+    for line in iter_failures(report):
+        print(line, file=sys.stderr)
+    skipped = f", {report.skipped} other entries skipped" if report.skipped else ""
+    print(
+        f"Imported {report.imported} of {report.total} patients, "
+        f"{report.already_present} already present, {len(report.failed)} failed{skipped}."
+    )
+    return 1 if report.failed else 0
+
+
+def _search(args, config) -> int:
+    """Exit 0 with results, 1 with none, 2 on bad usage or no store."""
+    from coordtui.store.files import SCHEMA_VERSION, NewerDatabaseError, check_version
+
+    query = " ".join(args.query).strip()
+    if not query:
+        print("coordtui: give a name, DOB, phone or record number to search.", file=sys.stderr)
+        return 2
+    if not 1 <= args.limit <= 500 or args.offset < 0:
+        print("coordtui: --limit must be 1-500 and --offset 0 or more.", file=sys.stderr)
+        return 2
+    path = config.db_path
+    if not path.exists():
+        print(f"coordtui: no store at {path}.", file=sys.stderr)
+        return 2
+    try:
+        if check_version(path) < SCHEMA_VERSION:  # an older file: bring its index up first
+            from coordtui.store.db import open_store
+
+            open_store(path).dispose()
+    except NewerDatabaseError as exc:
+        print(f"coordtui: {exc}", file=sys.stderr)
+        return 2
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from coordtui.domain.days import local_today
+    from coordtui.store.reads import Reads
+
+    reads = Reads(path)
+    try:
+        clinic = reads.clinic()
+        if clinic is None:
+            print(f"coordtui: {path} has no clinic yet.", file=sys.stderr)
+            return 2
+        zone = ZoneInfo(clinic.timezone)
+        today = local_today(datetime.now(UTC), zone)
+        hits = reads.search_patients(query, today, config.date_order, args.limit, args.offset)
+    finally:
+        reads.close()
+    if args.json:
+        sys.stdout.write(_hits_json(hits))
+    elif hits:
+        _print_hits(hits, today, zone, clinic.phone_region, args.limit, args.offset)
+    if not hits:
+        print("No patients match.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _hits_json(hits) -> str:
+    """Fixed keys in a fixed order, names exactly as stored: data for scripts.
+
+    UTF-8 stays readable (ensure_ascii=False), but DEL, C1 and bidi controls
+    are written as \\u escapes like C0 ones: the parsed value is unchanged and
+    the raw characters never reach a terminal showing the JSON.
+    """
+    import json
+    import re
+
+    out = [
+        {
+            "patient_id": h.patient_id,
+            "record_number": h.record_number,
+            "given_name": h.given_name,
+            "family_name": h.family_name,
+            "preferred_name": h.preferred_name or "",
+            "dob": _iso_date(h.dob),
+            "phone": h.phone or "",
+            "next_appointment": _utc_z(h.next_appointment),
+            "score": round(h.score, 3) if isinstance(h.score, float) else h.score,
+            "matched": list(h.matched or ()),
+        }
+        for h in hits
+    ]
+    text = json.dumps(out, ensure_ascii=False, indent=2) + "\n"
+    return re.sub(
+        "[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]",
+        lambda m: f"\\u{ord(m.group()):04x}",
+        text,
+    )
+
+
+def _iso_date(value) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def _as_utc(value):
+    """An aware UTC datetime from a datetime or store text (naive means UTC), or None."""
+    from datetime import UTC, datetime
+
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _utc_z(value) -> str | None:
+    """ISO 8601 UTC with 'Z', to the second."""
+    moment = _as_utc(value)
+    return None if moment is None else moment.replace(tzinfo=None).isoformat("T", "seconds") + "Z"
+
+
+def _print_hits(hits, today, zone, region, limit: int, offset: int) -> None:
+    """A table for people: every stored value passes through clean(), never markup."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from coordtui.domain.days import format_dob
+    from coordtui.domain.phones import display
+    from coordtui.domain.text import clean
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("Record", "Name", "DOB", "Phone", "Next visit", "Matched"):
+        table.add_column(column, no_wrap=column not in ("Name", "Matched"))
+    for h in hits:
+        name = f"{h.family_name}, {h.given_name}"
+        if h.preferred_name:
+            name += f" ({h.preferred_name})"
+        dob = h.dob if not isinstance(h.dob, str) else _parse_date(h.dob)
+        moment = _as_utc(h.next_appointment)
+        nxt = moment.astimezone(zone).strftime("%a %d %b %Y %H:%M") if moment else ""
+        table.add_row(
+            Text(clean(h.record_number)),
+            Text(clean(name)),
+            Text(format_dob(dob, today)),
+            Text(clean(display(h.phone or "", region))),
+            Text(nxt),
+            Text(clean(", ".join(h.matched or ()))),
+        )
+    console = Console(highlight=False, soft_wrap=False)
+    console.print(table)
+    if len(hits) == limit:
+        console.print(Text(f"More may match: add --offset {offset + limit}."))
+
+
+def _parse_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _config(args, config) -> int:

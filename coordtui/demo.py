@@ -40,6 +40,7 @@ from coordtui.domain.days import local_today
 from coordtui.domain.status import LABELS, Status
 from coordtui.store.db import open_store
 from coordtui.store.files import ensure_private_file
+from coordtui.store.search import rebuild_index
 
 ACTOR = "demo"  # StatusEvent.actor / created_by / updated_by of generated rows
 DEFAULT_TIMEZONE = "America/New_York"
@@ -1003,6 +1004,7 @@ def _write_all(path: Path, tables: dict[str, list]) -> None:
         conn.execute("BEGIN IMMEDIATE")
         for table in ("clinic", "provider", "patient", "appointment", "status_event", "meta"):
             _insert(conn, table, tables[table])
+        rebuild_index(conn)  # raw inserts bypass the mutations that keep it current
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
     finally:
@@ -1300,7 +1302,7 @@ def seed_store(
     statuses realistic relative to ``now``.
 
     ``progress(stage, done, total)`` is called per batch; stages are
-    "patients", "appointments", "indexes" and "analyze".
+    "patients", "appointments", "indexes", "search index" and "analyze".
     """
     if patients < 1:
         raise ValueError("patients must be at least 1")
@@ -1375,6 +1377,8 @@ def seed_store(
         for i, (_, sql) in enumerate(indexes, 1):
             conn.execute(sql)
             report("indexes", i, len(indexes))
+        # Raw inserts bypass the mutations that keep the search index current.
+        rebuild_index(conn, progress=lambda done, total: report("search index", done, total))
         seed_meta = json.dumps({"patients": patients, "days": days, "seed": seed})
         _insert(conn, "meta", [("clinic_id", clinic_id), ("demo", "1"), ("seed", seed_meta)])
         conn.execute("COMMIT")

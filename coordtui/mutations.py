@@ -163,10 +163,8 @@ def _patient_event(
 
 def _reindex(session: Session, *patient_ids: str) -> None:
     """Keep the lookup index in the same transaction as the patient rows."""
-    try:
-        from coordtui.store import search
-    except ImportError:  # TEMP: until the search index lands
-        return
+    from coordtui.store import search
+
     session.flush()
     raw = session.connection().connection.driver_connection
     for patient_id in patient_ids:

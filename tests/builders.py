@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from coordtui.ids import new_id
+from coordtui.store import search
 from coordtui.store.db import open_store
 from coordtui.store.models import Appointment, Clinic, Meta, Patient, Provider, StatusEvent
 
@@ -65,6 +66,8 @@ class StoreBuilder:
                     **fields,
                 )
             )
+            s.flush()  # then index it for lookup, as registration would
+            search.index_patient(s.connection().connection.driver_connection, pid)
             s.commit()
         return pid
 

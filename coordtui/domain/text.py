@@ -36,6 +36,11 @@ def clean(value: object) -> str:
     return _UNSAFE.sub(_visible, text)
 
 
+def strip_unsafe(value: str) -> str:
+    """For input boxes: line breaks and tabs become spaces, other controls are dropped."""
+    return _UNSAFE.sub("", _WS.sub(" ", value))
+
+
 def has_unsafe(value: str) -> bool:
     return bool(_UNSAFE.search(value))
 

@@ -25,6 +25,7 @@ from coordtui.domain.phones import display as phone_display
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.duplicates import DuplicatesScreen
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.safe_input import SafeInput
 
 # (field, label, kind); kinds: text, date, phone, sex, bool, money
 FIELDS = (
@@ -78,7 +79,9 @@ class PatientFormScreen(Screen):
                 elif kind == "bool":
                     yield Checkbox("yes", id=f"f-{name}")
                 else:
-                    yield Input(id=f"f-{name}", max_length=200, placeholder=self._placeholder(kind))
+                    yield SafeInput(
+                        id=f"f-{name}", max_length=200, placeholder=self._placeholder(kind)
+                    )
                 yield Label("", id=f"e-{name}", classes="error")
         yield Footer(compact=True)
 

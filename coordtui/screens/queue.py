@@ -28,6 +28,7 @@ from coordtui.screens.walk_in import WalkInRequest, WalkInScreen
 from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.queue_table import QueueTable, patient_label
+from coordtui.widgets.safe_input import SafeInput
 
 CANCEL_REASONS = [
     "Patient request",
@@ -138,7 +139,7 @@ class QueueScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
         yield Static(id="daybar")
-        yield Input(placeholder="Filter by name or record number (Esc clears)", id="filter")
+        yield SafeInput(placeholder="Filter by name or record number (Esc clears)", id="filter")
         yield QueueTable(id="queue")
         yield Static(id="detail")
         yield Footer(compact=True)

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 
 from coordtui.domain.text import clean
+from coordtui.widgets.safe_input import SafeInput
 
 MAX_REASON = 200
 
@@ -32,7 +33,7 @@ class ReasonScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.title_text, id="title")
-            yield Input(
+            yield SafeInput(
                 placeholder="Type a reason, or pick one below", id="reason", max_length=MAX_REASON
             )
             yield Label("", id="error")

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from coordtui.domain.days import format_dob
 from coordtui.domain.text import clean
 from coordtui.store.reads import PatientBrief, ProviderInfo
+from coordtui.widgets.safe_input import SafeInput
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(Text("Add walk-in", style="bold"))
-            yield Input(placeholder="Patient: name or record number", id="patient")
+            yield SafeInput(placeholder="Patient: name or record number", id="patient")
             yield Label("", id="patient-error", classes="error")
             yield OptionList(id="matches")
             yield Select(
@@ -59,7 +60,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                 value=self.default_provider if self.default_provider else Select.NULL,
             )
             yield Label("", id="provider-error", classes="error")
-            yield Input(placeholder="Reason for visit (optional)", id="reason", max_length=200)
+            yield SafeInput(placeholder="Reason for visit (optional)", id="reason", max_length=200)
             with Horizontal(id="bar"):
                 yield Label("", id="priority")
                 yield Label(Text("Ctrl+S save  Ctrl+R urgent  Esc cancel", style="bold"))

@@ -14,7 +14,11 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session, SQLModel
 
-from coordtui.store import models  # noqa: F401  (registers the tables)
+from coordtui.store import (
+    duplicates,
+    models,  # noqa: F401  (registers the tables)
+    search,
+)
 from coordtui.store.files import (
     SCHEMA_VERSION,
     apply_pragmas,
@@ -27,8 +31,25 @@ def _migrate_to_1(conn) -> None:
     SQLModel.metadata.create_all(conn)
 
 
+def _migrate_to_2(conn) -> None:
+    """Patient search index (coordtui.store.search), built for the patients already here.
+
+    Runs on the migration's own DB-API connection, so it commits (or rolls
+    back) together with the user_version bump.
+    """
+    raw = conn.connection.driver_connection
+    search.create_schema(raw)
+    search.rebuild_index(raw)
+
+
+def _migrate_to_3(conn) -> None:
+    """Patient history (patient_event) and the indexes behind the duplicate check."""
+    SQLModel.metadata.create_all(conn)  # creates only what is missing
+    duplicates.ensure_indexes(conn.connection.driver_connection)
+
+
 # version -> step that upgrades from version-1; each runs in one transaction.
-MIGRATIONS: dict[int, Callable] = {1: _migrate_to_1}
+MIGRATIONS: dict[int, Callable] = {1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3}
 
 
 def make_engine(path: Path) -> Engine:

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Static
 from coordtui.domain.days import format_dob, local
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
+from coordtui.widgets.safe_input import SafeInput
 
 PAGE = 50
 
@@ -55,7 +56,7 @@ class PatientSearch(Vertical):
         self.page_offset = 0
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self.placeholder, id="query", max_length=100)
+        yield SafeInput(placeholder=self.placeholder, id="query", max_length=100)
         yield Static(Text("Type to search."), id="summary")
         table = DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield table
