@@ -36,11 +36,13 @@ def demo_store() -> Path:
 def seeded_store(patients: int, days: int = 1) -> Path:
     """Seed once per size; reuse the file on later runs (it is deterministic)."""
     from coordtui.demo import seed_store
+    from coordtui.store.files import SCHEMA_VERSION, schema_version
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"seed-{patients}-{days}.db"
     marker = path.with_suffix(".done")
-    if not (path.exists() and marker.exists()):
+    current = path.exists() and marker.exists() and schema_version(path) == SCHEMA_VERSION
+    if not current:  # missing, half-built, or made by an older schema: build afresh
         seed_store(path, patients, days)
         marker.write_text("ok")
     return path

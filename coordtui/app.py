@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from coordtui.config import Config
+from coordtui.screens.book import BookScreen, PatientRef
 from coordtui.screens.help import HelpEntry, HelpScreen
 from coordtui.screens.lock import LockScreen
 from coordtui.screens.lookup import LookupScreen
@@ -32,16 +33,17 @@ from coordtui.themes import THEME_NAMES
 class WriteFailure(str):
     """A refused write: reads as its message, and carries field -> message for forms."""
 
-    def __new__(cls, message: str, errors: dict | None = None):
+    def __new__(cls, message: str, errors: dict | None = None, alternatives: list | None = None):
         obj = super().__new__(cls, message)
         obj.errors = dict(errors or {})
+        obj.alternatives = list(alternatives or [])
         return obj
 
 
 class CoordApp(App):
     TITLE = "coordtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere work
-    MODES = {"queue": QueueScreen, "lookup": LookupScreen}
+    MODES = {"queue": QueueScreen, "lookup": LookupScreen, "book": BookScreen}
     DEFAULT_MODE = "queue"
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
@@ -58,6 +60,8 @@ class CoordApp(App):
             id="app.lookup_slash",
         ),
         Binding("2", "switch_mode('lookup')", "Lookup", show=False, id="app.lookup_alt"),
+        Binding("f4", "switch_mode('book')", "Book", id="app.book"),
+        Binding("3", "switch_mode('book')", "Book", show=False, id="app.book_alt"),
         Binding("ctrl+l", "lock", "Lock", show=False, id="app.lock"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
     ]
@@ -97,7 +101,9 @@ class CoordApp(App):
             try:
                 result, error = job(), None
             except MutationError as exc:
-                result, error = None, WriteFailure(str(exc), exc.errors)
+                result, error = None, WriteFailure(
+                    str(exc), exc.errors, getattr(exc, "alternatives", [])
+                )
             except Exception as exc:  # never show internals (they may hold patient data)
                 self.log.error(f"write failed: {type(exc).__name__}")
                 result, error = (
@@ -122,6 +128,12 @@ class CoordApp(App):
     async def _on_exit_app(self) -> None:
         self._writer.shutdown(wait=True)  # a confirmed write always finishes
         await super()._on_exit_app()
+
+    async def book_for(self, patient_id: str, given: str, family: str, record_number: str) -> None:
+        """`b` anywhere: open Book with this patient chosen."""
+        await self.switch_mode("book")
+        if isinstance(self.screen, BookScreen):
+            self.screen.set_patient(PatientRef(patient_id, given, family, record_number))
 
     # ----------------------------------------------------------- idle lock
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from coordtui.domain.days import day_bounds_utc, local_today
 from coordtui.ids import new_id
-from coordtui.store.files import check_version, ensure_private_file
+from coordtui.store.files import SCHEMA_VERSION, check_version, ensure_private_file
 from coordtui.store.reads import ClinicInfo, PatientBrief, ProviderInfo, QueueRow, Reads
 
 
@@ -38,8 +38,9 @@ class Service:
         self._version = check_version(db_path)  # refuses a newer file before anything else
         self._engine = None
         self._engine_lock = threading.Lock()
-        if self._version == 0:
-            self.warm_up()  # a brand-new file needs its schema before the first read
+        if self._version < SCHEMA_VERSION:
+            # A new file needs its schema, an old one its migrations, before the first read.
+            self.warm_up()
         self.reads = Reads(db_path)
         self._clinic: ClinicInfo | None = None
 

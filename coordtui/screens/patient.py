@@ -33,6 +33,7 @@ class PatientScreen(Screen):
     BINDINGS = [
         Binding("e", "edit", "Edit", id="patient.edit"),
         Binding("m", "merge", "Merge duplicate", id="patient.merge"),
+        Binding("b", "book", "Book", id="patient.book"),
         Binding("escape", "back", "Back", id="patient.back"),
     ]
 
@@ -57,7 +58,7 @@ class PatientScreen(Screen):
         self.refresh_card()
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if action in ("edit", "merge") and self.record is not None and self.record.merged_into:
+        if action in ("edit", "merge", "book") and self.record is not None and self.record.merged_into:
             return None  # a merged record is a pointer now; act on the survivor
         return True
 
@@ -160,6 +161,13 @@ class PatientScreen(Screen):
             line.append(f"  {clean(a.reason)}", style="dim")
         line.append("\n")
         return line
+
+    async def action_book(self) -> None:
+        record = self.record
+        if record is not None:
+            self.dismiss()
+            await self.app.book_for(record.id, record.given_name, record.family_name,
+                                    record.record_number)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -88,6 +88,7 @@ class QueueScreen(Screen):
         Binding("u", "undo", "Undo", id="queue.undo"),
         Binding("w", "walk_in", "Walk-in", id="queue.walk_in"),
         Binding("enter", "open_patient", "Patient", show=False, id="queue.open_patient"),
+        Binding("b", "book_patient", "Book", id="queue.book"),
         Binding(
             "left_square_bracket",
             "day(-1)",
@@ -326,7 +327,7 @@ class QueueScreen(Screen):
     # ------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("status", "undo", "open_patient") and self._selected() is None:
+        if action in ("status", "undo", "open_patient", "book_patient") and self._selected() is None:
             return None  # shown greyed: there is no row to act on
         if action == "clear_filter":
             return bool(self.text_filter)
@@ -417,6 +418,12 @@ class QueueScreen(Screen):
         row = self._selected()
         if row is not None:
             self.app.push_screen(PatientScreen(row.patient_id), lambda _r: self.reload())
+
+    async def action_book_patient(self) -> None:
+        row = self._selected()
+        if row is not None:
+            await self.app.book_for(row.patient_id, row.given_name, row.family_name,
+                                    row.record_number)
 
     def action_walk_in(self) -> None:
         self.app.push_screen(

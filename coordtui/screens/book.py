@@ -1,0 +1,384 @@
+"""Book (F4, or b from the queue or a patient card): the next free slot that fits, booked.
+
+Two views of the same choice: the next free slots across providers (the
+fastest path: choose patient and type, Enter books the first slot), and a
+provider's day grid, where appointments can also be moved (r) or cancelled
+(x).  Slot searches run in a thread worker; bookings go through the app's
+writer, and a refusal (someone took the slot first) shows its reason and the
+nearest alternatives instead of the stale list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Select, Static
+
+from coordtui.domain.days import format_day, local
+from coordtui.domain.status import LABELS, SYMBOLS, Status
+from coordtui.domain.text import clean
+from coordtui.screens.confirm import ConfirmScreen
+from coordtui.screens.pick_patient import PickPatientScreen
+from coordtui.screens.reason import ReasonScreen
+from coordtui.widgets.clinic_header import ClinicHeader
+
+ANY = "__any__"
+
+
+class BookScreen(Screen):
+    CSS_PATH = "book.tcss"
+    BINDINGS = [
+        Binding("enter", "book", "Book", id="book.book"),
+        Binding("P", "pick_patient", "Patient", key_display="P", id="book.patient"),
+        Binding("g", "toggle_grid", "Grid/slots", id="book.grid"),
+        Binding("left_square_bracket", "day(-1)", "Prev day", key_display="[", show=False,
+                id="book.prev_day"),
+        Binding("right_square_bracket", "day(1)", "Next day", key_display="]", show=False,
+                id="book.next_day"),
+        Binding("t", "today", "Today", show=False, id="book.today"),
+        Binding("r", "reschedule", "Reschedule", id="book.reschedule"),
+        Binding("x", "cancel_appointment", "Cancel appt", id="book.cancel"),
+        Binding("escape", "stop_moving", "Stop moving", show=False, id="book.stop_moving"),
+    ]
+
+    class Slots(Message):
+        def __init__(self, token: int, slots: list, grid) -> None:
+            super().__init__()
+            self.token, self.slots, self.grid = token, slots, grid
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.service = self.app.service
+        self.patient = None  # a Hit-like object: patient_id, given_name, family_name, ...
+        self.day: date = self.service.today()
+        self.grid_mode = False
+        self.moving = None  # the appointment row being rescheduled
+        self.slots: list = []
+        self.grid = None
+        self._keys: list[tuple[str, object]] = []
+        self._token = 0
+
+    def compose(self) -> ComposeResult:
+        yield ClinicHeader(id="header")
+        yield Static(id="who")
+        with Horizontal(id="choices"):
+            yield Select([], prompt="Type", id="type", allow_blank=False)
+            yield Select([], prompt="Provider", id="provider", allow_blank=False)
+        yield Static(id="view")
+        yield DataTable(id="slots", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="message")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(ClinicHeader).configure_from(self.app)
+        types = self.service.appointment_types()
+        type_select = self.query_one("#type", Select)
+        type_select.set_options([(f"{t.name} ({t.minutes} min)", t.name) for t in types])
+        type_select.value = types[0].name
+        providers = self.service.providers()
+        provider_select = self.query_one("#provider", Select)
+        provider_select.set_options([("Any provider", ANY)]
+                                    + [(clean(p.short_name), p.id) for p in providers])
+        provider_select.value = ANY
+        self._render_who()
+        self.refresh_slots()
+        self.query_one("#slots", DataTable).focus()
+
+    # ------------------------------------------------------------ choices
+
+    def set_patient(self, patient) -> None:
+        """Called when arriving with `b` from the queue or a card."""
+        self.patient = patient
+        self._render_who()
+        self.refresh_slots()
+
+    def _render_who(self) -> None:
+        text = Text("Patient: ")
+        if self.patient is None:
+            text.append("none chosen", style="bold")
+            text.append("  (P to choose)", style="dim")
+        else:
+            text.append(clean(f"{self.patient.family_name}, {self.patient.given_name}"),
+                        style="bold")
+            text.append(f"  {clean(self.patient.record_number)}")
+        if self.moving is not None:
+            text.append("   MOVING: ", style="bold reverse")
+            text.append(clean(f"{self.moving.family_name}, {self.moving.given_name} "
+                              f"{local(self.moving.start, self.service.zone):%a %d %b %H:%M}"),
+                        style="bold reverse")
+            text.append("  Enter on a free time moves it, Esc stops", style="dim")
+        self.query_one("#who", Static).update(text, layout=False)
+
+    @on(Select.Changed)
+    def _choice_changed(self) -> None:
+        self.refresh_slots()
+
+    @property
+    def type_name(self) -> str:
+        value = self.query_one("#type", Select).value
+        return value if isinstance(value, str) else "Consultation"
+
+    @property
+    def provider_id(self) -> str | None:
+        value = self.query_one("#provider", Select).value
+        return None if value in (ANY, Select.NULL) else value
+
+    # ------------------------------------------------------------ loading
+
+    def refresh_slots(self) -> None:
+        self._token += 1
+        self._load(self._token, self.type_name, self.provider_id, self.day, self.grid_mode)
+
+    @work(thread=True, exclusive=True, group="book-load")
+    def _load(self, token, type_name, provider_id, day, grid_mode) -> None:
+        service = self.service
+        if grid_mode:
+            provider = provider_id or (service.providers()[0].id if service.providers() else None)
+            grid = service.day_grid(provider, day) if provider else None
+            self.post_message(self.Slots(token, [], grid))
+        else:
+            start = max(service.now(), _local_midnight(day, service.zone))
+            slots = service.next_free_slots(type_name, provider_id, start, limit=20)
+            self.post_message(self.Slots(token, slots, None))
+
+    def on_book_screen_slots(self, message: Slots) -> None:
+        if message.token != self._token:
+            return
+        self.slots, self.grid = message.slots, message.grid
+        self._render_table()
+
+    def _provider_name(self, provider_id: str) -> str:
+        return next((clean(p.short_name) for p in self.service.providers()
+                     if p.id == provider_id), "?")
+
+    def _render_table(self) -> None:
+        table = self.query_one("#slots", DataTable)
+        table.clear(columns=True)
+        zone = self.service.zone
+        self._keys = []
+        view = Text()
+        if not self.grid_mode:
+            view.append(f"Next free slots from {format_day(self.day)}", style="bold")
+            view.append("   Enter books the highlighted slot   g day grid", style="dim")
+            table.add_columns(Text("When"), Text("Provider"), Text("Length"))
+            for slot in self.slots:
+                minutes = int((slot.end - slot.start).total_seconds() // 60)
+                table.add_row(Text(local(slot.start, zone).strftime("%a %d %b %Y %H:%M")),
+                              Text(self._provider_name(slot.provider_id)),
+                              Text(f"{minutes} min"))
+                self._keys.append(("slot", slot))
+            if not self.slots:
+                view.append("\nNo free slot in the next 90 days for this choice.")
+        else:
+            grid = self.grid
+            name = self._provider_name(grid.provider_id) if grid else "?"
+            view.append(f"{name} on {format_day(self.day)}", style="bold")
+            view.append("   [ ] day  Enter books a free time  r move  x cancel", style="dim")
+            table.add_columns(Text("Time"), Text("Patient"), Text("Type"), Text("Status"))
+            rows = []
+            if grid:
+                for slot in grid.free:
+                    rows.append((slot.start, ("free", slot)))
+                for appt in grid.appointments:
+                    rows.append((appt.start, ("appt", appt)))
+            for start, (kind, item) in sorted(rows, key=lambda r: (r[0], r[1][0])):
+                when = Text(local(start, zone).strftime("%H:%M"))
+                if kind == "free":
+                    table.add_row(when, Text("· free", style="dim"), Text(""), Text(""))
+                else:
+                    status = Status(item.status)
+                    table.add_row(when, Text(clean(f"{item.family_name}, {item.given_name}")),
+                                  Text(clean(item.type)),
+                                  Text(f"{SYMBOLS[status]} {LABELS[status]}"))
+                self._keys.append((kind, item))
+            if not rows:
+                view.append("\nNot working on this day.")
+        self.query_one("#view", Static).update(view, layout=False)
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected, "#slots")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_book()
+
+    @on(DataTable.RowHighlighted, "#slots")
+    def _row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def _current(self) -> tuple[str, object] | None:
+        table = self.query_one("#slots", DataTable)
+        if not self._keys or not 0 <= table.cursor_row < len(self._keys):
+            return None
+        return self._keys[table.cursor_row]
+
+    # ------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        current = self._current()
+        if action in ("reschedule", "cancel_appointment"):
+            return True if (self.grid_mode and current and current[0] == "appt") else None
+        if action == "stop_moving":
+            return self.moving is not None
+        if action in ("day", "today"):
+            return True
+        return True
+
+    def action_pick_patient(self) -> None:
+        self.app.push_screen(PickPatientScreen(Text("Book for which patient?")),
+                             lambda hit: hit and self.set_patient(hit))
+
+    def action_toggle_grid(self) -> None:
+        self.grid_mode = not self.grid_mode
+        self.refresh_slots()
+
+    def action_day(self, delta: int) -> None:
+        self.day += timedelta(days=delta)
+        self.refresh_slots()
+
+    def action_today(self) -> None:
+        self.day = self.service.today()
+        self.refresh_slots()
+
+    def action_book(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        kind, item = current
+        if kind == "appt":
+            return
+        if self.moving is not None:
+            moving = self.moving
+            self._write(lambda: self.service.reschedule(moving.id, item.start, item.provider_id),
+                        "Moved.")
+            self.moving = None
+            self._render_who()
+            return
+        if self.patient is None:
+            self._say("Choose the patient first: press P.")
+            self.action_pick_patient()
+            return
+        patient_id = self.patient.patient_id
+        type_name = self.type_name
+        self._write(lambda: self.service.book(patient_id, item.provider_id, item.start,
+                                              type_name),
+                    f"Booked {local(item.start, self.service.zone):%a %d %b %H:%M} with "
+                    f"{self._provider_name(item.provider_id)}.")
+
+    def action_reschedule(self) -> None:
+        current = self._current()
+        if current and current[0] == "appt":
+            self.moving = current[1]
+            self._render_who()
+            self._say("Choose the new time (any day with [ ]) and press Enter.")
+
+    def action_stop_moving(self) -> None:
+        self.moving = None
+        self._render_who()
+
+    def action_cancel_appointment(self) -> None:
+        current = self._current()
+        if not current or current[0] != "appt":
+            return
+        appt = current[1]
+        title = Text("Cancel appointment for ")
+        title.append(clean(f"{appt.family_name}, {appt.given_name}"))
+        from coordtui.screens.queue import CANCEL_REASONS
+
+        self.app.push_screen(ReasonScreen(title, CANCEL_REASONS),
+                             lambda reason: reason and self._cancel(appt, reason))
+
+    def _cancel(self, appt, reason: str) -> None:
+        from coordtui.domain.slots import Slot
+
+        freed = Slot(appt.provider_id, appt.start, appt.end)
+
+        def done(result, error) -> None:
+            if error:
+                self._say(str(error))
+                return
+            self._say("Cancelled.")
+            self.refresh_slots()
+            self._offer_waitlist(freed)
+
+        self.app.write(lambda: self.service.set_status(appt.id, "cancelled", reason), done)
+
+    @work(thread=True, exclusive=True, group="waitlist")
+    def _offer_waitlist(self, slot) -> None:
+        matches = self.service.waitlist_matching(slot)
+        if matches:
+            self.app.call_from_thread(self._ask_waitlist, slot, matches[0])
+
+    def _ask_waitlist(self, slot, entry) -> None:
+        question = Text("Offer the freed slot to the waitlist: ")
+        question.append(clean(f"{entry.family_name}, {entry.given_name}"), style="bold")
+        question.append(f" ({entry.priority}, waiting since {entry.created_at:%d %b})?")
+        detail = f"{local(slot.start, self.service.zone):%a %d %b %H:%M}  {entry.type_name}"
+        self.app.push_screen(
+            ConfirmScreen(question, detail),
+            lambda yes: yes and self._write(
+                lambda: self.service.book_from_waitlist(entry.id, slot),
+                "Booked from the waitlist; the entry is closed."),
+        )
+
+    def _write(self, job, note: str) -> None:
+        def done(result, error) -> None:
+            if error:
+                self.app.notify(str(error), title="Not booked", severity="error",
+                                markup=False)
+                alternatives = [_slot(a) for a in getattr(error, "alternatives", [])]
+                if alternatives and not self.grid_mode:
+                    self._token += 1  # drop any search still running
+                    self.slots = alternatives
+                    self._render_table()
+                    self._say(f"{error} The nearest free times are listed: Enter books one.")
+                    return
+                self._say(str(error))
+            else:
+                warnings = (result or {}).get("warnings") or []
+                self._say(" ".join([note, *warnings]))
+                self.app.notify(note, markup=False, timeout=3)
+            self.refresh_slots()
+
+        self.app.write(job, done)
+
+    def _say(self, message: str) -> None:
+        self.query_one("#message", Label).update(Text(message))
+
+
+@dataclass(frozen=True)
+class PatientRef:
+    """Who is being booked, when they come from a queue row or a card."""
+
+    patient_id: str
+    given_name: str
+    family_name: str
+    record_number: str
+
+
+def _slot(raw):
+    """Alternatives arrive as dicts (from the mutation) or Slots."""
+    from coordtui.domain.slots import Slot
+
+    if isinstance(raw, Slot):
+        return raw
+    return Slot(raw["provider_id"], _instant(raw["start"]), _instant(raw["end"]))
+
+
+def _instant(value) -> datetime:
+    from coordtui.mutations import instant
+
+    return instant(value)
+
+
+def _local_midnight(day: date, zone) -> datetime:
+    from coordtui.domain.days import day_bounds_utc
+
+    return day_bounds_utc(day, zone)[0]

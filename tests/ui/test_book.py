@@ -1,0 +1,98 @@
+"""Acceptance (issue 4): from the queue, b, pick a type, accept the first slot; it shows in
+the queue of that day; reschedule and cancel work from the grid."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from coordtui.domain.days import local
+from tests.conftest import wait_for
+from tests.ui.helpers import make_app, screen_text, table
+
+ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@pytest.fixture
+def clinic(builder, db_path):
+    dr = builder.provider("Dr Okafor")
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE provider SET schedule_json = ?", (json.dumps(ALL_DAY),))
+    conn.commit()
+    conn.close()
+    ada = builder.patient("Ada", "Lovelace", record_number="MRN1")
+    builder.appointment(ada, dr, start=builder.now - timedelta(minutes=30), status="done",
+                        arrived_at=builder.now - timedelta(minutes=35))
+    return {"dr": dr, "ada": ada}
+
+
+def _book(app):
+    return app.screen if type(app.screen).__name__ == "BookScreen" else None
+
+
+async def test_book_from_queue_then_reschedule_and_cancel_in_grid(db_path, clinic):
+    app = make_app(db_path)
+    async with app.run_test(size=(100, 36), notifications=True) as pilot:
+        await pilot.press("b")
+        await wait_for(pilot, lambda: _book(app) is not None and _book(app).patient is not None)
+        book = _book(app)
+        await wait_for(pilot, lambda: book.slots)
+        assert "Lovelace, Ada" in screen_text(app)
+        first = book.slots[0]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Booked" in screen_text(app))
+        conn = sqlite3.connect(db_path)
+        rows = conn.execute("SELECT id, start_utc FROM appointment WHERE status = 'booked'"
+                            ).fetchall()
+        assert len(rows) == 1
+        new_id = rows[0][0]
+
+        # it shows in the queue of that day
+        day = local(first.start, app.service.zone).date()
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+        while app.screen.day < day:
+            await pilot.press("right_square_bracket")
+            await pilot.pause(0.1)
+        await wait_for(pilot, lambda: new_id in table(app).rows_by_id)
+
+        # grid: move it one slot later, then cancel it
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: _book(app) is not None)
+        book = _book(app)
+        book.day = day
+        await pilot.press("g")
+        await wait_for(pilot, lambda: book.grid is not None and any(
+            k == "appt" and getattr(v, "id", None) == new_id for k, v in book._keys))
+        index = next(i for i, (k, v) in enumerate(book._keys)
+                     if k == "appt" and v.id == new_id)
+        book.query_one("#slots").move_cursor(row=index)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: book.moving is not None)
+        free_after = next(i for i, (k, v) in enumerate(book._keys)
+                          if k == "free" and i > index)
+        book.query_one("#slots").move_cursor(row=free_after)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Moved" in screen_text(app))
+        moved = conn.execute("SELECT id, rescheduled_from FROM appointment "
+                             "WHERE status = 'booked'").fetchall()
+        assert len(moved) == 1 and moved[0][1] == new_id
+        assert conn.execute("SELECT status FROM appointment WHERE id = ?",
+                            (new_id,)).fetchone()[0] == "cancelled"
+
+        await wait_for(pilot, lambda: any(k == "appt" and v.id == moved[0][0]
+                                          for k, v in book._keys))
+        index = next(i for i, (k, v) in enumerate(book._keys)
+                     if k == "appt" and v.id == moved[0][0])
+        book.query_one("#slots").move_cursor(row=index)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: "Cancel appointment for" in screen_text(app))
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: conn.execute(
+            "SELECT status FROM appointment WHERE id = ?", (moved[0][0],)
+        ).fetchone()[0] == "cancelled")
+        conn.close()
+    app.service.close()
