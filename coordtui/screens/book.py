@@ -39,10 +39,22 @@ class BookScreen(Screen):
         Binding("enter", "book", "Book", id="book.book"),
         Binding("P", "pick_patient", "Patient", key_display="P", id="book.patient"),
         Binding("g", "toggle_grid", "Grid/slots", id="book.grid"),
-        Binding("left_square_bracket", "day(-1)", "Prev day", key_display="[", show=False,
-                id="book.prev_day"),
-        Binding("right_square_bracket", "day(1)", "Next day", key_display="]", show=False,
-                id="book.next_day"),
+        Binding(
+            "left_square_bracket",
+            "day(-1)",
+            "Prev day",
+            key_display="[",
+            show=False,
+            id="book.prev_day",
+        ),
+        Binding(
+            "right_square_bracket",
+            "day(1)",
+            "Next day",
+            key_display="]",
+            show=False,
+            id="book.next_day",
+        ),
         Binding("t", "today", "Today", show=False, id="book.today"),
         Binding("r", "reschedule", "Reschedule", id="book.reschedule"),
         Binding("x", "cancel_appointment", "Cancel appt", id="book.cancel"),
@@ -85,8 +97,9 @@ class BookScreen(Screen):
         type_select.value = types[0].name
         providers = self.service.providers()
         provider_select = self.query_one("#provider", Select)
-        provider_select.set_options([("Any provider", ANY)]
-                                    + [(clean(p.short_name), p.id) for p in providers])
+        provider_select.set_options(
+            [("Any provider", ANY)] + [(clean(p.short_name), p.id) for p in providers]
+        )
         provider_select.value = ANY
         self._render_who()
         self.refresh_slots()
@@ -106,14 +119,19 @@ class BookScreen(Screen):
             text.append("none chosen", style="bold")
             text.append("  (P to choose)", style="dim")
         else:
-            text.append(clean(f"{self.patient.family_name}, {self.patient.given_name}"),
-                        style="bold")
+            text.append(
+                clean(f"{self.patient.family_name}, {self.patient.given_name}"), style="bold"
+            )
             text.append(f"  {clean(self.patient.record_number)}")
         if self.moving is not None:
             text.append("   MOVING: ", style="bold reverse")
-            text.append(clean(f"{self.moving.family_name}, {self.moving.given_name} "
-                              f"{local(self.moving.start, self.service.zone):%a %d %b %H:%M}"),
-                        style="bold reverse")
+            text.append(
+                clean(
+                    f"{self.moving.family_name}, {self.moving.given_name} "
+                    f"{local(self.moving.start, self.service.zone):%a %d %b %H:%M}"
+                ),
+                style="bold reverse",
+            )
             text.append("  Enter on a free time moves it, Esc stops", style="dim")
         self.query_one("#who", Static).update(text, layout=False)
 
@@ -156,8 +174,9 @@ class BookScreen(Screen):
         self._render_table()
 
     def _provider_name(self, provider_id: str) -> str:
-        return next((clean(p.short_name) for p in self.service.providers()
-                     if p.id == provider_id), "?")
+        return next(
+            (clean(p.short_name) for p in self.service.providers() if p.id == provider_id), "?"
+        )
 
     def _render_table(self) -> None:
         table = self.query_one("#slots", DataTable)
@@ -171,9 +190,11 @@ class BookScreen(Screen):
             table.add_columns(Text("When"), Text("Provider"), Text("Length"))
             for slot in self.slots:
                 minutes = int((slot.end - slot.start).total_seconds() // 60)
-                table.add_row(Text(local(slot.start, zone).strftime("%a %d %b %Y %H:%M")),
-                              Text(self._provider_name(slot.provider_id)),
-                              Text(f"{minutes} min"))
+                table.add_row(
+                    Text(local(slot.start, zone).strftime("%a %d %b %Y %H:%M")),
+                    Text(self._provider_name(slot.provider_id)),
+                    Text(f"{minutes} min"),
+                )
                 self._keys.append(("slot", slot))
             if not self.slots:
                 view.append("\nNo free slot in the next 90 days for this choice.")
@@ -195,9 +216,12 @@ class BookScreen(Screen):
                     table.add_row(when, Text("· free", style="dim"), Text(""), Text(""))
                 else:
                     status = Status(item.status)
-                    table.add_row(when, Text(clean(f"{item.family_name}, {item.given_name}")),
-                                  Text(clean(item.type)),
-                                  Text(f"{SYMBOLS[status]} {LABELS[status]}"))
+                    table.add_row(
+                        when,
+                        Text(clean(f"{item.family_name}, {item.given_name}")),
+                        Text(clean(item.type)),
+                        Text(f"{SYMBOLS[status]} {LABELS[status]}"),
+                    )
                 self._keys.append((kind, item))
             if not rows:
                 view.append("\nNot working on this day.")
@@ -232,8 +256,10 @@ class BookScreen(Screen):
         return True
 
     def action_pick_patient(self) -> None:
-        self.app.push_screen(PickPatientScreen(Text("Book for which patient?")),
-                             lambda hit: hit and self.set_patient(hit))
+        self.app.push_screen(
+            PickPatientScreen(Text("Book for which patient?")),
+            lambda hit: hit and self.set_patient(hit),
+        )
 
     def action_toggle_grid(self) -> None:
         self.grid_mode = not self.grid_mode
@@ -256,8 +282,9 @@ class BookScreen(Screen):
             return
         if self.moving is not None:
             moving = self.moving
-            self._write(lambda: self.service.reschedule(moving.id, item.start, item.provider_id),
-                        "Moved.")
+            self._write(
+                lambda: self.service.reschedule(moving.id, item.start, item.provider_id), "Moved."
+            )
             self.moving = None
             self._render_who()
             return
@@ -267,10 +294,11 @@ class BookScreen(Screen):
             return
         patient_id = self.patient.patient_id
         type_name = self.type_name
-        self._write(lambda: self.service.book(patient_id, item.provider_id, item.start,
-                                              type_name),
-                    f"Booked {local(item.start, self.service.zone):%a %d %b %H:%M} with "
-                    f"{self._provider_name(item.provider_id)}.")
+        self._write(
+            lambda: self.service.book(patient_id, item.provider_id, item.start, type_name),
+            f"Booked {local(item.start, self.service.zone):%a %d %b %H:%M} with "
+            f"{self._provider_name(item.provider_id)}.",
+        )
 
     def action_reschedule(self) -> None:
         current = self._current()
@@ -292,8 +320,10 @@ class BookScreen(Screen):
         title.append(clean(f"{appt.family_name}, {appt.given_name}"))
         from coordtui.screens.queue import CANCEL_REASONS
 
-        self.app.push_screen(ReasonScreen(title, CANCEL_REASONS),
-                             lambda reason: reason and self._cancel(appt, reason))
+        self.app.push_screen(
+            ReasonScreen(title, CANCEL_REASONS),
+            lambda reason: reason and self._cancel(appt, reason),
+        )
 
     def _cancel(self, appt, reason: str) -> None:
         from coordtui.domain.slots import Slot
@@ -323,16 +353,19 @@ class BookScreen(Screen):
         detail = f"{local(slot.start, self.service.zone):%a %d %b %H:%M}  {entry.type_name}"
         self.app.push_screen(
             ConfirmScreen(question, detail),
-            lambda yes: yes and self._write(
-                lambda: self.service.book_from_waitlist(entry.id, slot),
-                "Booked from the waitlist; the entry is closed."),
+            lambda yes: (
+                yes
+                and self._write(
+                    lambda: self.service.book_from_waitlist(entry.id, slot),
+                    "Booked from the waitlist; the entry is closed.",
+                )
+            ),
         )
 
     def _write(self, job, note: str) -> None:
         def done(result, error) -> None:
             if error:
-                self.app.notify(str(error), title="Not booked", severity="error",
-                                markup=False)
+                self.app.notify(str(error), title="Not booked", severity="error", markup=False)
                 alternatives = [_slot(a) for a in getattr(error, "alternatives", [])]
                 if alternatives and not self.grid_mode:
                     self._token += 1  # drop any search still running

@@ -58,7 +58,11 @@ class PatientScreen(Screen):
         self.refresh_card()
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if action in ("edit", "merge", "book") and self.record is not None and self.record.merged_into:
+        if (
+            action in ("edit", "merge", "book")
+            and self.record is not None
+            and self.record.merged_into
+        ):
             return None  # a merged record is a pointer now; act on the survivor
         return True
 
@@ -166,8 +170,9 @@ class PatientScreen(Screen):
         record = self.record
         if record is not None:
             self.dismiss()
-            await self.app.book_for(record.id, record.given_name, record.family_name,
-                                    record.record_number)
+            await self.app.book_for(
+                record.id, record.given_name, record.family_name, record.record_number
+            )
 
     def action_back(self) -> None:
         self.dismiss()

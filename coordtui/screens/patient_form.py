@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, Select
 
@@ -40,7 +40,7 @@ FIELDS = (
     ("address", "Address", "text"),
     ("preferred_language", "Language (e.g. es)", "text"),
     ("interpreter_needed", "Interpreter needed", "bool"),
-    ("flags", "Flags (wheelchair, hearing...)", "text"),
+    ("flags", "Flags (e.g. wheelchair)", "text"),
     ("payer", "Insurance / payer", "text"),
     ("member_id", "Member id", "text"),
     ("copay_cents", "Copay (e.g. 20.00)", "money"),
@@ -71,17 +71,25 @@ class PatientFormScreen(Screen):
         )
         with VerticalScroll(id="form"):
             for name, label, kind in FIELDS:
-                yield Label(label, classes="label")
-                if kind == "sex":
-                    yield Select(
-                        [(s, s) for s in SEXES], id=f"f-{name}", allow_blank=False, value="unknown"
-                    )
-                elif kind == "bool":
-                    yield Checkbox("yes", id=f"f-{name}")
-                else:
-                    yield SafeInput(
-                        id=f"f-{name}", max_length=200, placeholder=self._placeholder(kind)
-                    )
+                with Horizontal(classes="row"):
+                    yield Label(label, classes="label")
+                    if kind == "sex":
+                        yield Select(
+                            [(s, s) for s in SEXES],
+                            id=f"f-{name}",
+                            allow_blank=False,
+                            value="unknown",
+                            compact=True,
+                        )
+                    elif kind == "bool":
+                        yield Checkbox("yes", id=f"f-{name}", compact=True)
+                    else:
+                        yield SafeInput(
+                            id=f"f-{name}",
+                            max_length=200,
+                            compact=True,
+                            placeholder=self._placeholder(kind),
+                        )
                 yield Label("", id=f"e-{name}", classes="error")
         yield Footer(compact=True)
 
@@ -145,7 +153,9 @@ class PatientFormScreen(Screen):
         first = None
         for name, _label, _kind in FIELDS:
             message = errors.get(name, "")
-            self.query_one(f"#e-{name}", Label).update(Text(message))
+            label = self.query_one(f"#e-{name}", Label)
+            label.update(Text(message))
+            label.display = bool(message)
             if message and first is None:
                 first = name
         if first:

@@ -327,7 +327,10 @@ class QueueScreen(Screen):
     # ------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("status", "undo", "open_patient", "book_patient") and self._selected() is None:
+        if (
+            action in ("status", "undo", "open_patient", "book_patient")
+            and self._selected() is None
+        ):
             return None  # shown greyed: there is no row to act on
         if action == "clear_filter":
             return bool(self.text_filter)
@@ -422,8 +425,9 @@ class QueueScreen(Screen):
     async def action_book_patient(self) -> None:
         row = self._selected()
         if row is not None:
-            await self.app.book_for(row.patient_id, row.given_name, row.family_name,
-                                    row.record_number)
+            await self.app.book_for(
+                row.patient_id, row.given_name, row.family_name, row.record_number
+            )
 
     def action_walk_in(self) -> None:
         self.app.push_screen(

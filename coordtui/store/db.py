@@ -8,6 +8,7 @@ failing half-way through a transaction.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,8 +49,51 @@ def _migrate_to_3(conn) -> None:
     duplicates.ensure_indexes(conn.connection.driver_connection)
 
 
+def _migrate_to_4(conn) -> None:
+    """Booking: appointment types, schedule exceptions, waitlist, booking side tables.
+
+    Only new tables (created if missing, so a fresh store that got them from
+    step 1 passes through), then the default appointment types for the
+    clinic already in the store.  A store whose clinic arrives later (demo,
+    first sync) reads ``DEFAULT_TYPES`` until types are written.
+    """
+    SQLModel.metadata.create_all(conn)
+    seed_appointment_types(conn.connection.driver_connection)
+
+
+def seed_appointment_types(raw: sqlite3.Connection) -> int:
+    """Insert DEFAULT_TYPES for every clinic that has none; returns rows added.
+
+    Ids are derived from clinic and name, so every workstation that migrates
+    makes the same rows and a later sync does not see two "Follow-up"s.
+    """
+    from coordtui.domain.slots import DEFAULT_TYPES, Modality
+
+    added = 0
+    clinics = [r[0] for r in raw.execute("SELECT id FROM clinic ORDER BY id")]
+    for clinic_id in clinics:
+        if raw.execute(
+            "SELECT 1 FROM appointment_type WHERE clinic_id = ? LIMIT 1", (clinic_id,)
+        ).fetchone():
+            continue
+        for t in DEFAULT_TYPES:
+            modalities = ",".join(m.value for m in Modality if m in t.modalities)
+            type_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"coordtui:type:{clinic_id}:{t.name}"))
+            added += raw.execute(
+                "INSERT OR IGNORE INTO appointment_type (id, clinic_id, name, minutes, "
+                "modalities, active) VALUES (?, ?, ?, ?, ?, 1)",
+                (type_id, clinic_id, t.name, t.minutes, modalities),
+            ).rowcount
+    return added
+
+
 # version -> step that upgrades from version-1; each runs in one transaction.
-MIGRATIONS: dict[int, Callable] = {1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3}
+MIGRATIONS: dict[int, Callable] = {
+    1: _migrate_to_1,
+    2: _migrate_to_2,
+    3: _migrate_to_3,
+    4: _migrate_to_4,
+}
 
 
 def make_engine(path: Path) -> Engine:

@@ -130,6 +130,97 @@ class PatientEvent(SQLModel, table=True):
     mutation_id: int
 
 
+class AppointmentType(SQLModel, table=True):
+    """A kind of visit the clinic books (domain: coordtui.domain.slots.AppointmentType).
+
+    Empty until a clinic exists when the v4 migration runs; readers fall
+    back to ``DEFAULT_TYPES`` while the table has no rows at all.
+    """
+
+    __tablename__ = "appointment_type"
+
+    id: str = Field(primary_key=True)
+    clinic_id: str = Field(foreign_key="clinic.id", index=True)
+    name: str = Field(unique=True)
+    minutes: int  # default duration
+    modalities: str = "in_person,phone,video"  # comma list of Modality values
+    active: bool = True
+
+
+class ScheduleException(SQLModel, table=True):
+    """Leave, holidays, extra sessions: a change to a provider's weekly template.
+
+    ``closure`` takes time out (the whole day when the times are None);
+    ``extra`` adds the session on each day of the range.  Times are clinic
+    wall-clock "HH:MM" (``end_time`` may be "24:00").
+    """
+
+    __tablename__ = "schedule_exception"
+    __table_args__ = (
+        Index("ix_schedule_exception_provider_days", "provider_id", "last_day", "first_day"),
+    )
+
+    id: str = Field(primary_key=True)
+    provider_id: str = Field(foreign_key="provider.id")
+    first_day: date
+    last_day: date
+    start_time: str | None = None
+    end_time: str | None = None
+    kind: str = "closure"  # closure | extra
+    reason: str = ""
+    created_at: datetime
+    created_by: str = ""
+
+
+class WaitlistEntry(SQLModel, table=True):
+    """A patient waiting for an earlier or any slot of a type, within a date range."""
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (Index("ix_waitlist_status_days", "status", "earliest", "latest"),)
+
+    id: str = Field(primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    type_name: str
+    provider_id: str | None = Field(default=None, foreign_key="provider.id")  # None = anyone
+    earliest: date  # clinic-local days, inclusive
+    latest: date
+    priority: str = "routine"  # routine | urgent
+    note: str = ""
+    status: str = "open"  # open | offered | booked | closed
+    created_at: datetime
+    created_by: str = ""
+    closed_at: datetime | None = None
+    close_reason: str = ""
+    appointment_id: str | None = Field(default=None, foreign_key="appointment.id")
+    version: int = 1
+
+
+class AppointmentBooking(SQLModel, table=True):
+    """Booking facts of an appointment: series, reschedule links, supervisor override.
+
+    A side table (one row per appointment that has any of these), not columns
+    on ``appointment``: the demo and scale seeders write appointment rows with
+    an exact column list, and most appointments never need these fields.
+    """
+
+    __tablename__ = "appointment_booking"
+
+    appointment_id: str = Field(primary_key=True, foreign_key="appointment.id")
+    series_id: str | None = Field(default=None, index=True)
+    rescheduled_from: str | None = Field(default=None, foreign_key="appointment.id")
+    rescheduled_to: str | None = Field(default=None, foreign_key="appointment.id")
+    override_by: str = ""  # actor who used the supervisor override; "" if none
+
+
+class ProviderBooking(SQLModel, table=True):
+    """Per-provider booking rules (a side table for the same reason as AppointmentBooking)."""
+
+    __tablename__ = "provider_booking"
+
+    provider_id: str = Field(primary_key=True, foreign_key="provider.id")
+    overbook_allowance: int = 0  # extra appointments allowed to overlap at once
+
+
 class Outbox(SQLModel, table=True):
     """Mutations made here and not yet acknowledged by the clinic server.
 

@@ -27,7 +27,8 @@ PAGE = 50
 class PatientSearch(Vertical):
     DEFAULT_CSS = """
     PatientSearch { height: 1fr; }
-    PatientSearch #query { height: 3; }
+    PatientSearch #query { height: 1; margin: 1 1 0 1; background: $boost; }
+    PatientSearch #query:focus { background: $accent 30%; }
     PatientSearch #summary { height: 1; padding: 0 1; color: $text-muted; }
     PatientSearch #results { height: 1fr; }
     """
@@ -56,9 +57,9 @@ class PatientSearch(Vertical):
         self.page_offset = 0
 
     def compose(self) -> ComposeResult:
-        yield SafeInput(placeholder=self.placeholder, id="query", max_length=100)
+        yield SafeInput(placeholder=self.placeholder, id="query", max_length=100, compact=True)
         yield Static(Text("Type to search."), id="summary")
-        table = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        table = DataTable(id="results", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield table
 
     def on_mount(self) -> None:
@@ -105,12 +106,12 @@ class PatientSearch(Vertical):
             if hit.preferred_name:
                 name += f" ({hit.preferred_name})"
             nxt = (
-                local(hit.next_appointment, zone).strftime("%a %d %b %H:%M")
+                local(hit.next_appointment, zone).strftime("%d %b %H:%M")
                 if hit.next_appointment
                 else ""
             )
             table.add_row(
-                Text(clean(name)),
+                Text(clean(name), no_wrap=True, overflow="ellipsis"),
                 Text(format_dob(hit.dob, today)),
                 Text(phone_display(hit.phone, region)),
                 Text(clean(hit.record_number)),
