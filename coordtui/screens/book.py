@@ -26,6 +26,7 @@ from coordtui.domain.days import format_day, local
 from coordtui.domain.status import LABELS, SYMBOLS, Status
 from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
+from coordtui.screens.keys import day_bindings
 from coordtui.screens.pick_patient import PickPatientScreen
 from coordtui.screens.reason import ReasonScreen
 from coordtui.widgets.clinic_header import ClinicHeader
@@ -39,23 +40,7 @@ class BookScreen(Screen):
         Binding("enter", "book", "Book", id="book.book"),
         Binding("P", "pick_patient", "Patient", key_display="P", id="book.patient"),
         Binding("g", "toggle_grid", "Grid/slots", id="book.grid"),
-        Binding(
-            "left_square_bracket",
-            "day(-1)",
-            "Prev day",
-            key_display="[",
-            show=False,
-            id="book.prev_day",
-        ),
-        Binding(
-            "right_square_bracket",
-            "day(1)",
-            "Next day",
-            key_display="]",
-            show=False,
-            id="book.next_day",
-        ),
-        Binding("t", "today", "Today", show=False, id="book.today"),
+        *day_bindings("book"),
         Binding("r", "reschedule", "Reschedule", id="book.reschedule"),
         Binding("x", "cancel_appointment", "Cancel appt", id="book.cancel"),
         Binding("escape", "stop_moving", "Stop moving", show=False, id="book.stop_moving"),

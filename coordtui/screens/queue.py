@@ -23,6 +23,7 @@ from coordtui.domain.status import LABELS, NEEDS_CONFIRM, SYMBOLS, TRANSITIONS, 
 from coordtui.domain.text import clean, fold
 from coordtui.domain.waits import compute_wait
 from coordtui.screens.confirm import ConfirmScreen
+from coordtui.screens.keys import day_bindings
 from coordtui.screens.reason import ReasonScreen
 from coordtui.screens.walk_in import WalkInRequest, WalkInScreen
 from coordtui.store.reads import QueueRow
@@ -89,23 +90,7 @@ class QueueScreen(Screen):
         Binding("w", "walk_in", "Walk-in", id="queue.walk_in"),
         Binding("enter", "open_patient", "Patient", show=False, id="queue.open_patient"),
         Binding("b", "book_patient", "Book", id="queue.book"),
-        Binding(
-            "left_square_bracket",
-            "day(-1)",
-            "Prev day",
-            key_display="[",
-            show=False,
-            id="queue.prev_day",
-        ),
-        Binding(
-            "right_square_bracket",
-            "day(1)",
-            "Next day",
-            key_display="]",
-            show=False,
-            id="queue.next_day",
-        ),
-        Binding("t", "today", "Today", show=False, id="queue.today"),
+        *day_bindings("queue"),
         Binding("p", "provider", "Provider filter", show=False, id="queue.provider"),
         Binding("f", "filter", "Filter by name", show=False, id="queue.filter"),
         Binding("v", "privacy", "Privacy mask", show=False, id="queue.privacy"),
