@@ -50,7 +50,7 @@ class CoordApp(App):
         Binding("question_mark", "help", "Help", show=False, key_display="?", id="app.help_alt"),
         Binding("f2", "switch_mode('queue')", "Queue", show=False, id="app.queue"),
         Binding("1", "switch_mode('queue')", "Queue", show=False, id="app.queue_alt"),
-        Binding("f3", "switch_mode('lookup')", "Lookup", id="app.lookup"),
+        Binding("f3", "switch_mode('lookup')", "Lookup", show=False, id="app.lookup"),
         Binding(
             "slash",
             "switch_mode('lookup')",
@@ -60,7 +60,7 @@ class CoordApp(App):
             id="app.lookup_slash",
         ),
         Binding("2", "switch_mode('lookup')", "Lookup", show=False, id="app.lookup_alt"),
-        Binding("f4", "switch_mode('book')", "Book", id="app.book"),
+        Binding("f4", "switch_mode('book')", "Book", show=False, id="app.book"),
         Binding("3", "switch_mode('book')", "Book", show=False, id="app.book_alt"),
         Binding("ctrl+l", "lock", "Lock", show=False, id="app.lock"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),

@@ -16,14 +16,31 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from coordtui.domain import schedule as sched
+from coordtui.domain.days import day_bounds_utc, format_day, local
 from coordtui.domain.patient import validate_patient
+from coordtui.domain.slots import (
+    DEFAULT_HORIZON_DAYS,
+    DEFAULT_TYPES,
+    MAX_MINUTES,
+    Booked,
+    BookingRequest,
+    Decision,
+    Kind,
+    Modality,
+    check_booking,
+    nearest_alternatives,
+)
+from coordtui.domain.slots import AppointmentType as DomainType
 from coordtui.domain.status import (
+    ACTIVE,
     LABELS,
     Status,
     TransitionError,
@@ -33,24 +50,46 @@ from coordtui.domain.status import (
 from coordtui.domain.status import (
     StatusEvent as DomainEvent,
 )
+from coordtui.store.booking_reads import domain_exceptions, domain_type
 from coordtui.store.models import (
     Appointment,
+    AppointmentBooking,
+    AppointmentType,
     Clinic,
     Outbox,
     Patient,
     PatientEvent,
     Provider,
+    ProviderBooking,
+    ScheduleException,
     StatusEvent,
+    WaitlistEntry,
 )
 
 
 class MutationError(ValueError):
-    """A business refusal; ``field`` names the form field at fault, if any."""
+    """A business refusal; ``field`` names the form field at fault, if any.
 
-    def __init__(self, message: str, field: str | None = None, errors: dict | None = None):
+    Booking refusals also carry ``alternatives`` (free slots nearest to the
+    one refused, ``{provider_id, start, end}`` with ISO UTC instants) and, for
+    a series, ``occurrences`` (one ``{index, day, start, ok, reasons,
+    alternatives}`` per date), so the screen can offer a way forward.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        errors: dict | None = None,
+        *,
+        alternatives: list[dict] | None = None,
+        occurrences: list[dict] | None = None,
+    ):
         super().__init__(message)
         self.field = field
         self.errors = errors or ({field: message} if field else {})
+        self.alternatives = list(alternatives or [])
+        self.occurrences = list(occurrences or [])
 
 
 @dataclass(frozen=True)
@@ -438,3 +477,833 @@ def undo_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
         appointment.cancel_reason = ""
     _touch(appointment, ctx, at)
     return {"appointment_id": appointment.id, "status": restored.value, "undid": target.id}
+
+
+# --------------------------------------------------------------- booking
+#
+# The rules are coordtui.domain's (check_booking, nearest_alternatives); these
+# mutations only load what the rules need, inside the write transaction that
+# run_local opened with BEGIN IMMEDIATE: two desks booking the same slot are
+# serialised on the write lock, and the second one sees the first one's row.
+
+_ACTIVE = tuple(sorted(s.value for s in ACTIVE))
+_MAX_SPAN = timedelta(minutes=MAX_MINUTES)  # longest appointment: bounds overlap queries
+_ALTERNATIVES = 4
+_MAX_ALLOWANCE = 10
+_OPEN_WAITLIST = ("open", "offered")
+
+
+def _utc(moment: datetime) -> datetime:
+    """ORM datetimes come back naive from SQLite; they are UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return _utc(moment).isoformat()
+
+
+def _zone(clinic: Clinic) -> ZoneInfo:
+    try:
+        return ZoneInfo(clinic.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MutationError(f"The clinic's time zone {clinic.timezone!r} is unknown.") from None
+
+
+def _instant_arg(args: dict[str, Any], key: str, label: str | None = None) -> datetime:
+    value = args.get(key)
+    what = label or key
+    if value in (None, ""):
+        raise MutationError(f"A {what} time is required.", field=key)
+    try:
+        return instant(value)
+    except (TypeError, ValueError):
+        raise MutationError(f"{value!r} is not a valid {what} time.", field=key) from None
+
+
+def _day_arg(args: dict[str, Any], key: str, label: str) -> date:
+    value = args.get(key)
+    if value in (None, ""):
+        raise MutationError(f"The {label} date is required.", field=key)
+    try:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise MutationError(f"{value!r} is not a date (use YYYY-MM-DD).", field=key) from None
+
+
+def _whole(value: Any, what: str, key: str) -> int:
+    """An int from JSON args; floats, bools and text that is not digits are refused."""
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit())
+    ):
+        raise MutationError(f"The {what} must be a whole number.", field=key)
+    return int(value)
+
+
+def _new_key(session: Session, model, args: dict[str, Any], key: str, what: str) -> str:
+    value = str(args.get(key) or "")
+    if not value:
+        raise MutationError(f"Internal error: no id for the new {what}.")
+    if session.get(model, value) is not None:
+        raise MutationError(f"This {what} was already saved.")
+    return value
+
+
+def _booking_provider(session: Session, provider_id: Any) -> Provider:
+    if not provider_id:
+        raise MutationError("Choose a provider.", field="provider_id")
+    provider = session.get(Provider, str(provider_id))
+    if provider is None:
+        raise MutationError(
+            "Unknown provider (it may have been removed on another workstation).",
+            field="provider_id",
+        )
+    if not provider.active:
+        raise MutationError(f"{provider.short_name} no longer takes bookings.", field="provider_id")
+    return provider
+
+
+def _booking_patient(session: Session, patient_id: Any) -> Patient:
+    patient = _get(session, Patient, str(patient_id or ""), "Patient")
+    if patient.merged_into:
+        raise MutationError("This record was merged into another; choose the surviving record.")
+    return patient
+
+
+def _types(session: Session) -> dict[str, DomainType]:
+    """Active stored types; DEFAULT_TYPES while none are stored (stores made before a clinic)."""
+    rows = list(session.exec(select(AppointmentType)))
+    if not rows:
+        return {t.name: t for t in DEFAULT_TYPES}
+    return {r.name: domain_type(r.name, r.minutes, r.modalities) for r in rows if r.active}
+
+
+def _appointment_type(session: Session, name: Any) -> DomainType:
+    types = _types(session)
+    key = str(name or "").strip()
+    if key not in types:
+        raise MutationError(
+            f"Unknown appointment type {key!r}: choose one of {', '.join(types)}.", field="type"
+        )
+    return types[key]
+
+
+def _modality(kind: DomainType, value: Any) -> str:
+    modality = str(value or Modality.IN_PERSON.value)
+    if modality not in {m.value for m in Modality}:
+        raise MutationError(
+            f"{modality!r} is not a modality: use in_person, phone or video.", field="modality"
+        )
+    problem = kind.modality_problem(modality)
+    if problem:
+        raise MutationError(problem + ".", field="modality")
+    return modality
+
+
+def _priority(value: Any) -> str:
+    priority = str(value or "routine")
+    if priority not in ("routine", "urgent"):
+        raise MutationError("Priority must be routine or urgent.", field="priority")
+    return priority
+
+
+def _horizon(args: dict[str, Any]) -> int:
+    days = _whole(args.get("horizon_days", DEFAULT_HORIZON_DAYS), "booking horizon", "horizon")
+    if days < 1:
+        raise MutationError("The booking horizon must be at least 1 day.")
+    return days
+
+
+def _end(args: dict[str, Any], start: datetime, default_minutes: int, zone: ZoneInfo) -> datetime:
+    """The end from ``end`` (an instant) or ``minutes`` (default: the type's length)."""
+    if args.get("end") not in (None, ""):
+        end = _instant_arg(args, "end")
+        if end <= start:
+            raise MutationError(
+                f"The end ({local(end, zone):%H:%M}) must be after the start "
+                f"({local(start, zone):%H:%M}).",
+                field="end",
+            )
+        if end - start > _MAX_SPAN:
+            raise MutationError("An appointment cannot be longer than 8 hours.", field="end")
+        return end
+    raw = args.get("minutes")
+    minutes = default_minutes if raw in (None, "") else _whole(raw, "duration", "minutes")
+    if minutes <= 0:
+        raise MutationError("The duration must be more than 0 minutes.", field="minutes")
+    if minutes > MAX_MINUTES:
+        raise MutationError("An appointment cannot be longer than 8 hours.", field="minutes")
+    return start + timedelta(minutes=minutes)
+
+
+def _template(provider: Provider) -> sched.WeeklyTemplate:
+    try:
+        return sched.parse_template(provider.schedule_json or "{}")
+    except sched.ScheduleError as exc:
+        raise MutationError(
+            f"{provider.short_name}'s weekly schedule cannot be used ({exc}); "
+            "a supervisor must correct it."
+        ) from None
+
+
+def _exceptions(
+    session: Session, provider_id: str, first_day: date, last_day: date
+) -> list[sched.ScheduleException]:
+    rows = session.exec(
+        select(ScheduleException).where(
+            ScheduleException.provider_id == provider_id,
+            ScheduleException.last_day >= first_day,
+            ScheduleException.first_day <= last_day,
+        )
+    )
+    out: list[sched.ScheduleException] = []
+    for r in rows:
+        out.extend(
+            domain_exceptions(r.first_day, r.last_day, r.start_time, r.end_time, r.kind, r.reason)
+        )
+    return out
+
+
+def _availability(
+    session: Session, provider: Provider, zone: ZoneInfo, first_day: date, last_day: date
+) -> list[sched.Interval]:
+    """The provider's working time from ``first_day`` to ``last_day``: template + exceptions."""
+    exceptions = _exceptions(session, provider.id, first_day, last_day)
+    return sched.availability_span(_template(provider), exceptions, first_day, last_day, zone)
+
+
+def _booked(
+    session: Session,
+    lo: datetime,
+    hi: datetime,
+    *,
+    provider_id: str | None = None,
+    patient_id: str | None = None,
+) -> list[Booked]:
+    """Active appointments overlapping [lo, hi) of one provider or one patient (indexed)."""
+    query = select(
+        Appointment.id,
+        Appointment.provider_id,
+        Appointment.patient_id,
+        Appointment.start_utc,
+        Appointment.end_utc,
+        Appointment.status,
+    ).where(
+        Appointment.start_utc >= lo - _MAX_SPAN,
+        Appointment.start_utc < hi,
+        Appointment.end_utc > lo,
+        Appointment.status.in_(_ACTIVE),
+    )
+    if provider_id is not None:
+        query = query.where(Appointment.provider_id == provider_id)
+    if patient_id is not None:
+        query = query.where(Appointment.patient_id == patient_id)
+    return [Booked(i, v, p, _utc(s), _utc(e), st) for i, v, p, s, e, st in session.exec(query)]
+
+
+def _allowance(session: Session, provider_id: str) -> int:
+    row = session.get(ProviderBooking, provider_id)
+    return row.overbook_allowance if row else 0
+
+
+@dataclass
+class _Plan:
+    """One booking request on its way through the rules."""
+
+    provider: Provider
+    patient_id: str
+    start: datetime
+    end: datetime
+    at: datetime
+    horizon: int
+    override: bool
+    moving: str | None = None  # the appointment being rescheduled: not a conflict
+    pending: tuple[Booked, ...] = ()  # earlier occurrences of the same series
+
+
+def _decide(session: Session, zone: ZoneInfo, plan: _Plan) -> Decision:
+    first_day, last_day = local(plan.start, zone).date(), local(plan.end, zone).date()
+    available = _availability(session, plan.provider, zone, first_day, last_day)
+    existing = {
+        b.id: b for b in _booked(session, plan.start, plan.end, provider_id=plan.provider.id)
+    }
+    for b in _booked(session, plan.start, plan.end, patient_id=plan.patient_id):
+        existing.setdefault(b.id, b)
+    request = BookingRequest(
+        plan.provider.id, plan.patient_id, plan.start, plan.end, Kind.SCHEDULED, plan.moving
+    )
+    return check_booking(
+        request,
+        [*existing.values(), *plan.pending],
+        available,
+        _allowance(session, plan.provider.id),
+        now=plan.at,
+        horizon_days=plan.horizon,
+        override=plan.override,
+        zone=zone,
+    )
+
+
+def _alternatives(
+    session: Session, zone: ZoneInfo, plan: _Plan, limit: int = _ALTERNATIVES
+) -> list[dict[str, str]]:
+    """Free slots of the same provider nearest the refused time, within the horizon.
+
+    Looks a week before to three weeks after (clamped to today .. horizon),
+    so a refusal for a date beyond the horizon offers the last bookable days.
+    """
+    last = plan.at + timedelta(days=plan.horizon)
+    around = min(max(plan.start, plan.at), last)
+    centre = local(around, zone).date()
+    first_day = max(local(plan.at, zone).date(), centre - timedelta(days=7))
+    last_day = min(local(last, zone).date(), centre + timedelta(days=21))
+    if first_day > last_day:
+        return []
+    pid = plan.provider.id
+    available = _availability(session, plan.provider, zone, first_day, last_day)
+    lo, hi = day_bounds_utc(first_day, zone)[0], day_bounds_utc(last_day, zone)[1]
+    booked = [b for b in _booked(session, lo, hi, provider_id=pid) if b.id != plan.moving]
+    booked += [b for b in plan.pending if b.provider_id == pid]
+    slots = nearest_alternatives(
+        {pid: available},
+        {pid: booked},
+        plan.end - plan.start,
+        around,
+        limit,
+        step=plan.provider.slot_minutes or 15,
+        allowance=_allowance(session, pid),
+        now=plan.at,
+    )
+    return [
+        {"provider_id": s.provider_id, "start": s.start.isoformat(), "end": s.end.isoformat()}
+        for s in slots
+        if s.start <= last
+    ]
+
+
+def _check_or_refuse(session: Session, zone: ZoneInfo, plan: _Plan) -> Decision:
+    decision = _decide(session, zone, plan)
+    if not decision.ok:
+        raise MutationError(
+            " ".join(decision.reasons), alternatives=_alternatives(session, zone, plan)
+        )
+    return decision
+
+
+def _link(session: Session, appointment_id: str, **fields: Any) -> None:
+    """Set booking facts (series, reschedule links, override) on an appointment."""
+    row = session.get(AppointmentBooking, appointment_id)
+    if row is None:
+        row = AppointmentBooking(appointment_id=appointment_id)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    session.add(row)
+
+
+def _create(
+    session: Session,
+    clinic: Clinic,
+    ctx: Context,
+    appointment_id: str,
+    plan: _Plan,
+    type_name: str,
+    modality: str,
+    reason: str,
+    priority: str,
+) -> Appointment:
+    appointment = Appointment(
+        id=appointment_id,
+        clinic_id=clinic.id,
+        patient_id=plan.patient_id,
+        provider_id=plan.provider.id,
+        start_utc=plan.start,
+        end_utc=plan.end,
+        type=type_name,
+        modality=modality,
+        reason=reason,
+        kind="scheduled",
+        priority=priority,
+        status=Status.BOOKED,
+        status_since=plan.at,
+        created_at=plan.at,
+        created_by=ctx.actor,
+        updated_at=plan.at,
+        updated_by=ctx.actor,
+    )
+    session.add(appointment)
+    return appointment
+
+
+def _book(
+    session: Session,
+    args: dict[str, Any],
+    ctx: Context,
+    *,
+    patient_id: Any,
+    provider_id: Any,
+    type_name: Any,
+    priority: Any,
+    reason: Any,
+) -> tuple[Appointment, Decision]:
+    """Validate, check the rules, create: shared by book_appointment and book_from_waitlist."""
+    clinic = _clinic(session)
+    zone = _zone(clinic)
+    at = _instant_arg(args, "at")
+    if str(args.get("kind") or "scheduled") != "scheduled":
+        raise MutationError(
+            "Only scheduled visits are booked here; a patient who is here now is a walk-in."
+        )
+    appointment_id = _new_key(session, Appointment, args, "appointment_id", "appointment")
+    provider = _booking_provider(session, provider_id)
+    patient = _booking_patient(session, patient_id)
+    kind = _appointment_type(session, type_name)
+    modality = _modality(kind, args.get("modality"))
+    priority = _priority(priority)
+    start = _instant_arg(args, "start")
+    end = _end(args, start, kind.minutes, zone)
+    plan = _Plan(provider, patient.id, start, end, at, _horizon(args), args.get("override") is True)
+    decision = _check_or_refuse(session, zone, plan)
+    appointment = _create(
+        session, clinic, ctx, appointment_id, plan, kind.name, modality,
+        str(reason or "").strip(), priority,
+    )  # fmt: skip
+    if decision.override_used:
+        _link(session, appointment.id, override_by=ctx.actor)
+    return appointment, decision
+
+
+def _booked_result(appointment: Appointment, decision: Decision) -> dict[str, Any]:
+    return {
+        "appointment_id": appointment.id,
+        "provider_id": appointment.provider_id,
+        "start": _iso(appointment.start_utc),
+        "end": _iso(appointment.end_utc),
+        "warnings": list(decision.warnings),
+        "override_used": decision.override_used,
+    }
+
+
+@mutation
+def book_appointment(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Book a scheduled visit if the rules allow it; a refusal carries the nearest alternatives.
+
+    ``args``: appointment_id, patient_id, provider_id, start (ISO UTC), type,
+    and optionally minutes (default: the type's) or end, modality, reason,
+    priority, override (supervisor: outside hours, recorded), horizon_days, at.
+    """
+    appointment, decision = _book(
+        session,
+        args,
+        ctx,
+        patient_id=args.get("patient_id"),
+        provider_id=args.get("provider_id"),
+        type_name=args.get("type"),
+        priority=args.get("priority"),
+        reason=args.get("reason"),
+    )
+    return _booked_result(appointment, decision)
+
+
+@mutation
+def reschedule_appointment(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Move a booked visit: a new appointment linked to the old, which is cancelled "rescheduled".
+
+    Both rows stay, so history shows where the visit was and who moved it.
+    ``args``: appointment_id, new_appointment_id, event_id, start, at, and
+    optionally provider_id (default: the same), minutes or end (default: the
+    same length), override, horizon_days.
+    """
+    clinic = _clinic(session)
+    zone = _zone(clinic)
+    at = _instant_arg(args, "at")
+    old = _get(session, Appointment, str(args.get("appointment_id") or ""), "Appointment")
+    if old.status != Status.BOOKED:
+        raise MutationError(
+            f"Only a booked appointment can be moved; this one is {LABELS[Status(old.status)].lower()}."
+        )
+    new_id = _new_key(session, Appointment, args, "new_appointment_id", "appointment")
+    provider = _booking_provider(session, args.get("provider_id") or old.provider_id)
+    start = _instant_arg(args, "start")
+    length = int((_utc(old.end_utc) - _utc(old.start_utc)).total_seconds() // 60)
+    end = _end(args, start, length, zone)
+    plan = _Plan(
+        provider, old.patient_id, start, end, at, _horizon(args),
+        args.get("override") is True, moving=old.id,
+    )  # fmt: skip
+    decision = _check_or_refuse(session, zone, plan)
+    new = _create(
+        session, clinic, ctx, new_id, plan, old.type, old.modality, old.reason, old.priority
+    )
+    check_transition(Status.BOOKED, Status.CANCELLED, "rescheduled")
+    session.add(
+        StatusEvent(
+            id=args["event_id"],
+            appointment_id=old.id,
+            from_status=Status.BOOKED,
+            to_status=Status.CANCELLED,
+            at=at,
+            reason="rescheduled",
+            actor=ctx.actor,
+            mutation_id=ctx.mutation_id,
+        )
+    )
+    old.status = Status.CANCELLED
+    old.status_since = at
+    old.finished_at = at
+    old.cancel_reason = "rescheduled"
+    _touch(old, ctx, at)
+    previous = session.get(AppointmentBooking, old.id)
+    _link(
+        session,
+        new.id,
+        rescheduled_from=old.id,
+        series_id=previous.series_id if previous else None,
+        override_by=ctx.actor if decision.override_used else "",
+    )
+    _link(session, old.id, rescheduled_to=new.id)
+    return {
+        **_booked_result(new, decision),
+        "rescheduled_from": old.id,
+        "freed": {
+            "provider_id": old.provider_id,
+            "start": _iso(old.start_utc),
+            "end": _iso(old.end_utc),
+        },
+    }
+
+
+@mutation
+def book_series(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Book every occurrence of a recurring series, or none.
+
+    Each occurrence is checked (against the store and the series' earlier
+    occurrences); if any is refused, the error lists every occurrence with
+    its reasons and alternatives, and nothing is saved.  ``args``: series_id,
+    patient_id, provider_id, type, occurrences [{appointment_id, day, start
+    (ISO UTC) or problem (a DST refusal found when the dates were
+    expanded)}], and optionally minutes, modality, reason, priority,
+    override, horizon_days, at.
+    """
+    clinic = _clinic(session)
+    zone = _zone(clinic)
+    at = _instant_arg(args, "at")
+    series_id = str(args.get("series_id") or "")
+    if not series_id:
+        raise MutationError("Internal error: no id for the series.")
+    provider = _booking_provider(session, args.get("provider_id"))
+    patient = _booking_patient(session, args.get("patient_id"))
+    kind = _appointment_type(session, args.get("type"))
+    modality = _modality(kind, args.get("modality"))
+    priority = _priority(args.get("priority"))
+    horizon = _horizon(args)
+    override = args.get("override") is True
+    occurrences = args.get("occurrences")
+    if not isinstance(occurrences, list) or not 1 <= len(occurrences) <= sched.MAX_OCCURRENCES:
+        raise MutationError(f"A series has 1 to {sched.MAX_OCCURRENCES} dates.", field="count")
+    ids = [str(o.get("appointment_id") or "") for o in occurrences if isinstance(o, dict)]
+    if len(ids) != len(occurrences) or not all(ids) or len(set(ids)) != len(ids):
+        raise MutationError("Internal error: every date of a series needs its own id.")
+    if any(session.get(Appointment, i) is not None for i in ids):
+        raise MutationError("This series was already saved.")
+
+    accepted: list[Booked] = []
+    planned: list[tuple[str, _Plan, Decision]] = []
+    report: list[dict[str, Any]] = []
+    for index, occ in enumerate(occurrences):
+        entry: dict[str, Any] = {"index": index, "day": occ.get("day"), "start": None}
+        if occ.get("problem") or not occ.get("start"):
+            entry.update(ok=False, reasons=[str(occ.get("problem") or "No time given.")])
+            entry.update(warnings=[], alternatives=[])
+            report.append(entry)
+            continue
+        start = _instant_arg(occ, "start")
+        end = _end(args, start, kind.minutes, zone)
+        plan = _Plan(
+            provider, patient.id, start, end, at, horizon, override, pending=tuple(accepted)
+        )
+        decision = _decide(session, zone, plan)
+        entry.update(
+            day=entry["day"] or local(start, zone).date().isoformat(),
+            start=start.isoformat(),
+            ok=decision.ok,
+            reasons=list(decision.reasons),
+            warnings=list(decision.warnings),
+            alternatives=[] if decision.ok else _alternatives(session, zone, plan, 3),
+        )
+        report.append(entry)
+        if decision.ok:
+            accepted.append(Booked(ids[index], provider.id, patient.id, start, end))
+            planned.append((ids[index], plan, decision))
+    refused = [r for r in report if not r["ok"]]
+    if refused:
+        detail = "; ".join(f"{_day_label(r['day'])}: {' '.join(r['reasons'])}" for r in refused)
+        raise MutationError(
+            f"{len(refused)} of {len(report)} dates cannot be booked, so none were. {detail}",
+            occurrences=report,
+        )
+    reason = str(args.get("reason") or "").strip()
+    for appointment_id, plan, decision in planned:
+        _create(session, clinic, ctx, appointment_id, plan, kind.name, modality, reason, priority)
+        _link(
+            session,
+            appointment_id,
+            series_id=series_id,
+            override_by=ctx.actor if decision.override_used else "",
+        )
+    return {
+        "series_id": series_id,
+        "appointment_ids": [i for i, _, _ in planned],
+        "warnings": {r["day"]: r["warnings"] for r in report if r["warnings"]},
+    }
+
+
+def _day_label(day: Any) -> str:
+    try:
+        return format_day(date.fromisoformat(str(day)))
+    except ValueError:
+        return str(day)
+
+
+# -------------------------------------------------------------- waitlist
+
+
+@mutation
+def add_waitlist_entry(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Put a patient on the waitlist for a type (and provider, or anyone) within a date range.
+
+    ``args``: entry_id, patient_id, type, provider_id (None = any), earliest,
+    latest (ISO dates, clinic-local, inclusive), priority, note, at.
+    """
+    clinic = _clinic(session)
+    zone = _zone(clinic)
+    at = _instant_arg(args, "at")
+    entry_id = _new_key(session, WaitlistEntry, args, "entry_id", "waitlist entry")
+    patient = _booking_patient(session, args.get("patient_id"))
+    kind = _appointment_type(session, args.get("type"))
+    provider_id = args.get("provider_id") or None
+    if provider_id is not None:
+        provider_id = _booking_provider(session, provider_id).id
+    earliest = _day_arg(args, "earliest", "earliest")
+    latest = _day_arg(args, "latest", "latest")
+    if latest < earliest:
+        raise MutationError("The latest date must be on or after the earliest.", field="latest")
+    today = local(at, zone).date()
+    if latest < today:
+        raise MutationError("The latest date has already passed.", field="latest")
+    horizon = _horizon(args)
+    if earliest > today + timedelta(days=horizon):
+        raise MutationError(
+            f"The earliest date is too far ahead: bookings open {horizon} days ahead.",
+            field="earliest",
+        )
+    session.add(
+        WaitlistEntry(
+            id=entry_id,
+            patient_id=patient.id,
+            type_name=kind.name,
+            provider_id=provider_id,
+            earliest=earliest,
+            latest=latest,
+            priority=_priority(args.get("priority")),
+            note=str(args.get("note") or "").strip()[:500],
+            status="open",
+            created_at=at,
+            created_by=ctx.actor,
+        )
+    )
+    return {"entry_id": entry_id}
+
+
+def _open_entry(session: Session, entry_id: Any) -> WaitlistEntry:
+    entry = _get(session, WaitlistEntry, str(entry_id or ""), "Waitlist entry")
+    if entry.status not in _OPEN_WAITLIST:
+        raise MutationError(f"This waitlist entry is already {entry.status}.")
+    return entry
+
+
+@mutation
+def close_waitlist_entry(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Take an entry off the waitlist without booking (``args``: entry_id, reason, at)."""
+    entry = _open_entry(session, args.get("entry_id"))
+    at = _instant_arg(args, "at")
+    entry.status = "closed"
+    entry.closed_at = at
+    entry.close_reason = str(args.get("reason") or "").strip()[:200]
+    entry.version += 1
+    return {"entry_id": entry.id, "status": entry.status}
+
+
+@mutation
+def book_from_waitlist(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Book a waitlisted patient into a slot and close the entry, in one transaction.
+
+    ``args``: entry_id, appointment_id, provider_id, start, at, and optionally
+    modality, reason (default: the entry's note), override, horizon_days.
+    The type, patient and priority come from the entry.
+    """
+    entry = _open_entry(session, args.get("entry_id"))
+    provider_id = args.get("provider_id") or entry.provider_id
+    if entry.provider_id and provider_id != entry.provider_id:
+        wanted = session.get(Provider, entry.provider_id)
+        raise MutationError(
+            f"This patient is waiting for {wanted.short_name if wanted else 'another provider'}.",
+            field="provider_id",
+        )
+    appointment, decision = _book(
+        session,
+        args,
+        ctx,
+        patient_id=entry.patient_id,
+        provider_id=provider_id,
+        type_name=entry.type_name,
+        priority=entry.priority,
+        reason=args.get("reason") or entry.note,
+    )
+    warnings = list(decision.warnings)
+    day = local(_utc(appointment.start_utc), _zone(_clinic(session))).date()
+    if not entry.earliest <= day <= entry.latest:
+        warnings.append(
+            f"Outside the dates the patient asked for ({format_day(entry.earliest)} to "
+            f"{format_day(entry.latest)})."
+        )
+    entry.status = "booked"
+    entry.closed_at = _instant_arg(args, "at")
+    entry.appointment_id = appointment.id
+    entry.version += 1
+    return {**_booked_result(appointment, decision), "warnings": warnings, "entry_id": entry.id}
+
+
+# ------------------------------------------------------------- schedules
+
+
+@mutation
+def set_provider_schedule(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Replace a provider's weekly template (validated) and/or slot grid and overbooking.
+
+    ``args``: provider_id, and any of schedule (JSON text or dict, see
+    coordtui.domain.schedule.parse_template), slot_minutes, overbook_allowance.
+    """
+    provider = _get(session, Provider, str(args.get("provider_id") or ""), "Provider")
+    if "schedule" in args:
+        try:
+            template = sched.parse_template(args["schedule"])
+        except sched.ScheduleError as exc:
+            raise MutationError(
+                "; ".join(exc.problems), field="schedule", errors={"schedule": str(exc)}
+            ) from None
+        provider.schedule_json = template.to_json()
+    if args.get("slot_minutes") is not None:
+        minutes = _whole(args["slot_minutes"], "slot length", "slot_minutes")
+        if not (5 <= minutes <= 240 and minutes % 5 == 0):
+            raise MutationError(
+                "The slot length must be 5 to 240 minutes, in steps of 5.", field="slot_minutes"
+            )
+        provider.slot_minutes = minutes
+    allowance = None
+    if args.get("overbook_allowance") is not None:
+        allowance = _whole(
+            args["overbook_allowance"], "overbooking allowance", "overbook_allowance"
+        )
+        if not 0 <= allowance <= _MAX_ALLOWANCE:
+            raise MutationError(
+                f"Overbooking allows 0 to {_MAX_ALLOWANCE} extra appointments at a time.",
+                field="overbook_allowance",
+            )
+        row = session.get(ProviderBooking, provider.id) or ProviderBooking(provider_id=provider.id)
+        row.overbook_allowance = allowance
+        session.add(row)
+    if allowance is None:
+        allowance = _allowance(session, provider.id)
+    return {
+        "provider_id": provider.id,
+        "schedule": provider.schedule_json,
+        "slot_minutes": provider.slot_minutes,
+        "overbook_allowance": allowance,
+    }
+
+
+@mutation
+def add_schedule_exception(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Leave, a holiday or an extra session for one provider.
+
+    ``args``: exception_id, provider_id, kind (closure | extra), first_day,
+    last_day (default first_day), start_time/end_time ("HH:MM"; both or
+    neither for a closure, which then takes whole days; required for an
+    extra), reason, at.  The result lists booked appointments the change
+    leaves outside the provider's hours, for someone to move.
+    """
+    clinic = _clinic(session)
+    zone = _zone(clinic)
+    at = _instant_arg(args, "at")
+    exception_id = _new_key(session, ScheduleException, args, "exception_id", "schedule change")
+    provider = _get(session, Provider, str(args.get("provider_id") or ""), "Provider")
+    kind = str(args.get("kind") or "closure")
+    if kind not in ("closure", "extra"):
+        raise MutationError("The kind must be closure (time off) or extra (added session).")
+    first_day = _day_arg(args, "first_day", "first")
+    last_day = _day_arg(args, "last_day", "last") if args.get("last_day") else first_day
+    if last_day < first_day:
+        raise MutationError(
+            f"The last day ({last_day.isoformat()}) is before the first ({first_day.isoformat()}).",
+            field="last_day",
+        )
+    if (last_day - first_day).days > 366:
+        raise MutationError("A schedule change covers at most a year.", field="last_day")
+    start_time = str(args.get("start_time") or "").strip() or None
+    end_time = str(args.get("end_time") or "").strip() or None
+    if (start_time is None) != (end_time is None) or (kind == "extra" and start_time is None):
+        raise MutationError(
+            "Give both a start and an end time"
+            + (" for an extra session." if kind == "extra" else ", or neither for whole days."),
+            field="start_time",
+        )
+    try:
+        domain_exceptions(first_day, last_day, start_time, end_time, kind)
+    except sched.ScheduleError as exc:
+        raise MutationError("; ".join(exc.problems), field="start_time") from None
+    session.add(
+        ScheduleException(
+            id=exception_id,
+            provider_id=provider.id,
+            first_day=first_day,
+            last_day=last_day,
+            start_time=start_time,
+            end_time=end_time,
+            kind=kind,
+            reason=str(args.get("reason") or "").strip()[:200],
+            created_at=at,
+            created_by=ctx.actor,
+        )
+    )
+    session.flush()
+    available = _availability(session, provider, zone, first_day, last_day)
+    lo, hi = day_bounds_utc(first_day, zone)[0], day_bounds_utc(last_day, zone)[1]
+    affected = [
+        b.id
+        for b in _booked(session, max(lo, at), hi, provider_id=provider.id)
+        if b.status == Status.BOOKED and b.start >= at and not _inside(available, b.start, b.end)
+    ]
+    return {"exception_id": exception_id, "affected": sorted(affected)}
+
+
+@mutation
+def remove_schedule_exception(
+    session: Session, args: dict[str, Any], ctx: Context
+) -> dict[str, Any]:
+    """Undo a schedule change (``args``: exception_id)."""
+    row = _get(session, ScheduleException, str(args.get("exception_id") or ""), "Schedule change")
+    session.delete(row)
+    return {"exception_id": row.id}
+
+
+def _inside(intervals: list[sched.Interval], start: datetime, end: datetime) -> bool:
+    """Whether [start, end) lies within the union of the intervals (touching ones join)."""
+    cursor = start
+    for iv in sorted(intervals, key=lambda iv: iv.start):
+        if iv.end <= cursor:
+            continue
+        if iv.start > cursor:
+            return False
+        cursor = iv.end
+        if cursor >= end:
+            return True
+    return False

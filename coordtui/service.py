@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from coordtui.domain.days import day_bounds_utc, local_today
+from coordtui.domain.slots import DEFAULT_HORIZON_DAYS, AppointmentType, Slot
 from coordtui.ids import new_id
+from coordtui.store import booking_reads
+from coordtui.store.booking_reads import BookingLinks, DayGrid, ExceptionRow, WaitlistRow
 from coordtui.store.files import SCHEMA_VERSION, check_version, ensure_private_file
 from coordtui.store.reads import ClinicInfo, PatientBrief, ProviderInfo, QueueRow, Reads
 
@@ -43,6 +46,7 @@ class Service:
             self.warm_up()
         self.reads = Reads(db_path)
         self._clinic: ClinicInfo | None = None
+        self.booking_horizon_days = DEFAULT_HORIZON_DAYS  # how far ahead bookings open
 
     # ----------------------------------------------------------- plumbing
 
@@ -219,3 +223,301 @@ class Service:
         """A workstation-unique record number: 'W' + 4 id chars + a counter."""
         suffix = new_id().replace("-", "")[-8:].upper()
         return f"W{suffix}"
+
+    # ------------------------------------------------------------ booking
+    #
+    # Instants are aware datetimes (UTC or any zone); a wall-clock time the
+    # user typed goes through resolve_local first, which refuses DST gaps and
+    # asks which reading of a fall-back time is meant.  Refusals raise
+    # coordtui.mutations.MutationError with .alternatives (dicts with ISO
+    # instants) or, for a series, .occurrences.
+
+    def resolve_local(self, day: date, at: time, fold: int | None = None) -> datetime:
+        """Clinic wall-clock time to UTC; raises NonexistentTime / AmbiguousTime (domain)."""
+        from coordtui.domain.schedule import resolve_local
+
+        return resolve_local(day, at, self.zone, fold)
+
+    def appointment_types(self) -> list[AppointmentType]:
+        return self.reads.run(booking_reads.appointment_types)
+
+    def _type(self, type_name: str) -> AppointmentType:
+        for kind in self.appointment_types():
+            if kind.name == type_name:
+                return kind
+        raise ValueError(f"Unknown appointment type {type_name!r}")
+
+    def next_free_slots(
+        self, type_name: str, provider_id: str | None, start_from: datetime, limit: int = 10
+    ) -> list[Slot]:
+        """The next free slots for a type (any provider when None), within 90 days."""
+        minutes = self._type(type_name).minutes
+        return self.reads.run(
+            booking_reads.next_free_slots,
+            self.zone,
+            minutes,
+            provider_id,
+            _aware(start_from),
+            self.now(),
+            limit,
+            self.booking_horizon_days,
+        )
+
+    def day_grid(self, provider_id: str, day: date, minutes: int | None = None) -> DayGrid:
+        """A provider's day: sessions, appointments and free slots (provider grid by default)."""
+        return self.reads.run(
+            booking_reads.day_grid, self.zone, provider_id, day, self.now(), minutes
+        )
+
+    def booking_links(self, appointment_id: str) -> BookingLinks:
+        return self.reads.run(booking_reads.booking_links, appointment_id)
+
+    def series_appointments(self, series_id: str) -> list[str]:
+        return self.reads.run(booking_reads.series_appointments, series_id)
+
+    def schedule_exceptions(
+        self, provider_id: str, first_day: date, last_day: date
+    ) -> list[ExceptionRow]:
+        return self.reads.run(booking_reads.schedule_exceptions, provider_id, first_day, last_day)
+
+    def _booking_args(self, **args: Any) -> dict[str, Any]:
+        return {**args, "at": self.now().isoformat(), "horizon_days": self.booking_horizon_days}
+
+    def book(
+        self,
+        patient_id: str,
+        provider_id: str,
+        start: datetime,
+        type_name: str,
+        modality: str = "in_person",
+        reason: str = "",
+        override: bool = False,
+        *,
+        minutes: int | None = None,
+        end: datetime | None = None,
+        priority: str = "routine",
+    ) -> dict:
+        """Book; the result's ``warnings`` (e.g. the patient is booked elsewhere) never block."""
+        args = self._booking_args(
+            appointment_id=new_id(),
+            patient_id=patient_id,
+            provider_id=provider_id,
+            start=_iso(start),
+            type=type_name,
+            modality=modality,
+            reason=reason,
+            priority=priority,
+            kind="scheduled",
+            override=bool(override),
+        )
+        if minutes is not None:
+            args["minutes"] = minutes
+        if end is not None:
+            args["end"] = _iso(end)
+        return self.run("book_appointment", args)
+
+    def reschedule(
+        self,
+        appointment_id: str,
+        start: datetime,
+        provider_id: str | None = None,
+        *,
+        override: bool = False,
+    ) -> dict:
+        """Move a booked visit; the result has ``freed`` and the waitlist ``offers`` for it."""
+        args = self._booking_args(
+            appointment_id=appointment_id,
+            new_appointment_id=new_id(),
+            event_id=new_id(),
+            start=_iso(start),
+            override=bool(override),
+        )
+        if provider_id:
+            args["provider_id"] = provider_id
+        result = self.run("reschedule_appointment", args)
+        return self._with_offers(result, result["freed"])
+
+    def cancel(self, appointment_id: str, reason: str) -> dict:
+        """Cancel with a reason; the result has the ``freed`` slot and matching waitlist ``offers``."""
+        row = self.queue_row(appointment_id)
+        result = self.set_status(appointment_id, "cancelled", reason)
+        if row is None:
+            return {**result, "freed": None, "offers": []}
+        freed = {"provider_id": row.provider_id, "start": row.start, "end": row.end}
+        return self._with_offers(result, freed)
+
+    def _with_offers(self, result: dict, freed: dict) -> dict:
+        slot = Slot(
+            freed["provider_id"], _aware(_instant(freed["start"])), _aware(_instant(freed["end"]))
+        )
+        offers = self.waitlist_matching(slot) if slot.start > self.now() else []
+        return {**result, "freed": slot, "offers": offers}
+
+    def book_series(
+        self,
+        patient_id: str,
+        provider_id: str,
+        first_day: date,
+        at: time,
+        every_weeks: int,
+        count: int,
+        type_name: str,
+        fold: int | None = None,
+        *,
+        modality: str = "in_person",
+        reason: str = "",
+        override: bool = False,
+    ) -> dict:
+        """Every ``every_weeks`` weeks at wall-clock ``at``, ``count`` times: all booked or none.
+
+        Each date is resolved in the clinic zone on its own (a date in a DST
+        gap, or in a fold without ``fold``, is refused like a conflict).
+        """
+        from coordtui.domain.schedule import expand_series
+        from coordtui.mutations import MutationError
+
+        try:
+            occurrences = expand_series(first_day, at, self.zone, every_weeks, count, fold=fold)
+        except ValueError as exc:
+            raise MutationError(f"{exc}.", field="count") from None
+        args = self._booking_args(
+            series_id=new_id(),
+            patient_id=patient_id,
+            provider_id=provider_id,
+            type=type_name,
+            modality=modality,
+            reason=reason,
+            override=bool(override),
+            occurrences=[
+                {
+                    "appointment_id": new_id(),
+                    "day": o.day.isoformat(),
+                    "start": o.start.isoformat() if o.start else None,
+                    **({"problem": str(o.problem)} if o.problem else {}),
+                }
+                for o in occurrences
+            ],
+        )
+        return self.run("book_series", args)
+
+    # ----------------------------------------------------------- waitlist
+
+    def waitlist_add(
+        self,
+        patient_id: str,
+        type_name: str,
+        provider_id: str | None,
+        earliest: date,
+        latest: date,
+        priority: str = "routine",
+        note: str = "",
+    ) -> dict:
+        return self.run(
+            "add_waitlist_entry",
+            self._booking_args(
+                entry_id=new_id(),
+                patient_id=patient_id,
+                type=type_name,
+                provider_id=provider_id,
+                earliest=earliest.isoformat(),
+                latest=latest.isoformat(),
+                priority=priority,
+                note=note,
+            ),
+        )
+
+    def waitlist_matching(self, slot: Slot) -> list[WaitlistRow]:
+        """Waiting entries the slot fits (day in range, provider or anyone, type fits), urgent first."""
+        return self.reads.run(booking_reads.waitlist_matching, slot, self.zone)
+
+    def waitlist_open(self) -> list[WaitlistRow]:
+        return self.reads.run(booking_reads.waitlist_open)
+
+    def waitlist_entry(self, entry_id: str) -> WaitlistRow | None:
+        return self.reads.run(booking_reads.waitlist_entry, entry_id)
+
+    def book_from_waitlist(self, entry_id: str, slot: Slot, modality: str = "in_person") -> dict:
+        """Book the entry's patient into ``slot`` (the type's length) and close the entry."""
+        return self.run(
+            "book_from_waitlist",
+            self._booking_args(
+                entry_id=entry_id,
+                appointment_id=new_id(),
+                provider_id=slot.provider_id,
+                start=_iso(slot.start),
+                modality=modality,
+            ),
+        )
+
+    def waitlist_close(self, entry_id: str, reason: str = "") -> dict:
+        return self.run(
+            "close_waitlist_entry",
+            {"entry_id": entry_id, "reason": reason, "at": self.now().isoformat()},
+        )
+
+    # ---------------------------------------------------------- schedules
+
+    def set_provider_schedule(
+        self,
+        provider_id: str,
+        schedule: dict | str | None = None,
+        *,
+        slot_minutes: int | None = None,
+        overbook_allowance: int | None = None,
+    ) -> dict:
+        """Weekly template ({"mon": [["08:00", "12:00"], ...]}), slot grid, overbooking."""
+        args: dict[str, Any] = {"provider_id": provider_id, "at": self.now().isoformat()}
+        if schedule is not None:
+            args["schedule"] = schedule
+        if slot_minutes is not None:
+            args["slot_minutes"] = slot_minutes
+        if overbook_allowance is not None:
+            args["overbook_allowance"] = overbook_allowance
+        return self.run("set_provider_schedule", args)
+
+    def add_schedule_exception(
+        self,
+        provider_id: str,
+        first_day: date,
+        last_day: date | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        kind: str = "closure",
+        reason: str = "",
+    ) -> dict:
+        """Leave/holiday (closure; whole days without times) or an extra session ("HH:MM")."""
+        return self.run(
+            "add_schedule_exception",
+            {
+                "exception_id": new_id(),
+                "provider_id": provider_id,
+                "kind": kind,
+                "first_day": first_day.isoformat(),
+                "last_day": (last_day or first_day).isoformat(),
+                "start_time": start,
+                "end_time": end,
+                "reason": reason,
+                "at": self.now().isoformat(),
+            },
+        )
+
+    def remove_schedule_exception(self, exception_id: str) -> dict:
+        return self.run(
+            "remove_schedule_exception",
+            {"exception_id": exception_id, "at": self.now().isoformat()},
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """Service instants are aware; a naive one is taken as UTC (the store's convention)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("booking times must be aware datetimes; use resolve_local for wall time")
+    return moment.astimezone(UTC).isoformat()
+
+
+def _instant(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

@@ -66,13 +66,18 @@ class BookScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
         yield Static(id="who")
+        types = self.service.appointment_types()
+        providers = self.service.providers()
         with Horizontal(id="choices"):
-            yield Select([], prompt="Type", id="type", allow_blank=False)
-            yield Select([], prompt="Provider", id="provider", allow_blank=False)
+            yield Select([(f"{t.name} ({t.minutes} min)", t.name) for t in types],
+                         id="type", allow_blank=False, value=types[0].name, compact=True)
+            yield Select([("Any provider", ANY)] + [(clean(p.short_name), p.id)
+                                                    for p in providers],
+                         id="provider", allow_blank=False, value=ANY, compact=True)
         yield Static(id="view")
         yield DataTable(id="slots", cursor_type="row", zebra_stripes=True)
         yield Label("", id="message")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

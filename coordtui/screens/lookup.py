@@ -24,7 +24,7 @@ class LookupScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
         yield PatientSearch(id="search")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

@@ -50,7 +50,7 @@ class PatientScreen(Screen):
             yield Static(id="coverage", classes="section")
             yield Static(id="appointments", classes="section")
             yield Static(id="history", classes="section")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

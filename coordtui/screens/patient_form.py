@@ -91,7 +91,7 @@ class PatientFormScreen(Screen):
                             placeholder=self._placeholder(kind),
                         )
                 yield Label("", id=f"e-{name}", classes="error")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def _placeholder(self, kind: str) -> str:
         order = {"DMY": "DD/MM/YYYY", "MDY": "MM/DD/YYYY"}.get(

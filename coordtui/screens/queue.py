@@ -128,7 +128,7 @@ class QueueScreen(Screen):
         yield SafeInput(placeholder="Filter by name or record number (Esc clears)", id="filter")
         yield QueueTable(id="queue")
         yield Static(id="detail")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

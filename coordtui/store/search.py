@@ -144,7 +144,7 @@ class Hit:
     preferred_name: str
     dob: date | None
     phone: str  # E.164
-    score: float  # 1.0 whole name; 0.9 all exact; lower for prefixes, typos, sound-alikes
+    score: float  # 1.0 whole name exact; <= 0.9 by tier, lower for prefixes, typos, sound-alikes
     matched: tuple[str, ...]  # name, dob, phone, record, initial_last4, typo, sounds_like
     next_appointment: datetime | None  # aware UTC; not cancelled / entered in error
 
@@ -936,8 +936,9 @@ def search(
     """Patients matching what was typed, best first, one page of them.
 
     Never raises on odd text: anything that is not a name, date or number is
-    ignored, and what remains reaches FTS5 only as quoted tokens.
-    ``now`` (default: the clock) decides which appointment is the next one.
+    ignored, and what remains reaches FTS5 only as quoted tokens.  ``limit``
+    is capped at ``MAX_LIMIT``.  ``now`` (default: the clock) decides which
+    appointment is the next one.
     """
     limit = max(0, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
