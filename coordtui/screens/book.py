@@ -25,10 +25,10 @@ from textual.widgets import DataTable, Footer, Label, Select, Static
 from coordtui.domain.days import format_day, local
 from coordtui.domain.status import LABELS, SYMBOLS, Status
 from coordtui.domain.text import clean
-from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.keys import day_bindings
 from coordtui.screens.pick_patient import PickPatientScreen
 from coordtui.screens.reason import ReasonScreen
+from coordtui.screens.waitlist_offer import offer_waitlist
 from coordtui.widgets.clinic_header import ClinicHeader
 
 ANY = "__any__"
@@ -69,11 +69,20 @@ class BookScreen(Screen):
         types = self.service.appointment_types()
         providers = self.service.providers()
         with Horizontal(id="choices"):
-            yield Select([(f"{t.name} ({t.minutes} min)", t.name) for t in types],
-                         id="type", allow_blank=False, value=types[0].name, compact=True)
-            yield Select([("Any provider", ANY)] + [(clean(p.short_name), p.id)
-                                                    for p in providers],
-                         id="provider", allow_blank=False, value=ANY, compact=True)
+            yield Select(
+                [(f"{t.name} ({t.minutes} min)", t.name) for t in types],
+                id="type",
+                allow_blank=False,
+                value=types[0].name,
+                compact=True,
+            )
+            yield Select(
+                [("Any provider", ANY)] + [(clean(p.short_name), p.id) for p in providers],
+                id="provider",
+                allow_blank=False,
+                value=ANY,
+                compact=True,
+            )
         yield Static(id="view")
         yield DataTable(id="slots", cursor_type="row", zebra_stripes=True)
         yield Label("", id="message")
@@ -316,43 +325,25 @@ class BookScreen(Screen):
         )
 
     def _cancel(self, appt, reason: str) -> None:
-        from coordtui.domain.slots import Slot
-
-        freed = Slot(appt.provider_id, appt.start, appt.end)
-
         def done(result, error) -> None:
             if error:
                 self._say(str(error))
                 return
             self._say("Cancelled.")
             self.refresh_slots()
-            self._offer_waitlist(freed)
+            if result.get("offers"):
+                self._ask_waitlist(result["freed"], result["offers"][0])
 
-        self.app.write(lambda: self.service.set_status(appt.id, "cancelled", reason), done)
-
-    @work(thread=True, exclusive=True, group="waitlist")
-    def _offer_waitlist(self, slot) -> None:
-        matches = self.service.waitlist_matching(slot)
-        if matches:
-            self.app.call_from_thread(self._ask_waitlist, slot, matches[0])
+        self.app.write(lambda: self.service.cancel(appt.id, reason), done)
 
     def _ask_waitlist(self, slot, entry) -> None:
-        question = Text("Offer the freed slot to the waitlist: ")
-        question.append(clean(f"{entry.family_name}, {entry.given_name}"), style="bold")
-        question.append(f" ({entry.priority}, waiting since {entry.created_at:%d %b})?")
-        detail = f"{local(slot.start, self.service.zone):%a %d %b %H:%M}  {entry.type_name}"
-        self.app.push_screen(
-            ConfirmScreen(question, detail),
-            lambda yes: (
-                yes
-                and self._write(
-                    lambda: self.service.book_from_waitlist(entry.id, slot),
-                    "Booked from the waitlist; the entry is closed.",
-                )
-            ),
-        )
+        def done(result, error) -> None:
+            self._say(str(error) if error else "Booked from the waitlist; the entry is closed.")
+            self.refresh_slots()
 
-    def _write(self, job, note: str) -> None:
+        offer_waitlist(self.app, slot, entry, done)
+
+    def _write(self, job, note: str, offer: bool = False) -> None:
         def done(result, error) -> None:
             if error:
                 self.app.notify(str(error), title="Not booked", severity="error", markup=False)
@@ -368,6 +359,8 @@ class BookScreen(Screen):
                 warnings = (result or {}).get("warnings") or []
                 self._say(" ".join([note, *warnings]))
                 self.app.notify(note, markup=False, timeout=3)
+                if offer and result.get("offers"):
+                    self._ask_waitlist(result["freed"], result["offers"][0])
             self.refresh_slots()
 
         self.app.write(job, done)

@@ -25,6 +25,7 @@ from coordtui.domain.waits import compute_wait
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.keys import day_bindings
 from coordtui.screens.reason import ReasonScreen
+from coordtui.screens.waitlist_offer import offer_waitlist
 from coordtui.screens.walk_in import WalkInRequest, WalkInScreen
 from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
@@ -357,11 +358,26 @@ class QueueScreen(Screen):
             self._write_status(row, status, "")
 
     def _write_status(self, row: QueueRow, status: Status, reason: str) -> None:
+        if status == Status.CANCELLED:  # a freed slot may go to the waitlist
+            self._write(row.id, lambda: self._cancel_and_offer(row.id, reason), "Cancelled.")
+            return
         self._write(
             row.id,
             lambda: self.service.set_status(row.id, status.value, reason),
             f"{LABELS[status]}.",
         )
+
+    def _cancel_and_offer(self, appointment_id: str, reason: str) -> dict:
+        result = self.service.cancel(appointment_id, reason)
+        if result.get("offers"):
+            self.app.call_from_thread(
+                offer_waitlist,
+                self.app,
+                result["freed"],
+                result["offers"][0],
+                lambda _r, error: self.reload(),
+            )
+        return result
 
     def action_undo(self) -> None:
         row = self._selected()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 from coordtui.domain import schedule as sched
 from coordtui.domain.days import day_bounds_utc, db_text, local, parse_db
@@ -200,6 +201,48 @@ def booked_by_provider(
     return out
 
 
+class Busy(NamedTuple):
+    """An active appointment as the finder needs it: a tuple is ~10x cheaper than Booked.
+
+    ``free_slots`` reads only ``start``, ``end`` and ``status``, and a 90-day
+    window holds tens of thousands of appointments.
+    """
+
+    start: datetime
+    end: datetime
+    status: str
+
+
+def busy_by_provider(
+    conn: sqlite3.Connection, provider_ids: list[str], lo: datetime, hi: datetime
+) -> dict[str, list[Busy]]:
+    """Like booked_by_provider, but only the times: for the finder's big windows."""
+    out: dict[str, list[Busy]] = {pid: [] for pid in provider_ids}
+    if not provider_ids:
+        return out
+    marks = ",".join("?" * len(provider_ids))
+    statuses = ",".join("?" * len(ACTIVE_STATUSES))
+    rows = conn.execute(
+        "SELECT provider_id, start_utc, end_utc, status FROM appointment "
+        f"WHERE provider_id IN ({marks}) AND start_utc >= ? AND start_utc < ? "
+        f"AND end_utc > ? AND status IN ({statuses})",
+        (*provider_ids, db_text(lo - MAX_SPAN), db_text(hi), db_text(lo), *ACTIVE_STATUSES),
+    )
+    # Appointments sit on a slot grid and one's end is often the next one's start, so
+    # a few thousand distinct texts cover a window: parse each once.
+    parse = datetime.fromisoformat
+    seen: dict[str, datetime] = {}
+    for pid, start, end, status in rows:
+        s = seen.get(start)
+        if s is None:
+            s = seen[start] = parse(start).replace(tzinfo=UTC)
+        e = seen.get(end)
+        if e is None:
+            e = seen[end] = parse(end).replace(tzinfo=UTC)
+        out[pid].append(Busy(s, e, status))
+    return out
+
+
 # ------------------------------------------------------------ finder
 
 
@@ -212,6 +255,7 @@ def next_free_slots(
     now: datetime,
     limit: int = 10,
     horizon_days: int = 365,
+    stages: tuple[int, ...] = _SEARCH_STAGES,
 ) -> list[Slot]:
     """The next ``limit`` free slots of ``minutes`` within SEARCH_DAYS (any provider if None).
 
@@ -232,11 +276,11 @@ def next_free_slots(
     steps = {s.id: s.slot_minutes for s in setups}
     allowances = {s.id: s.allowance for s in setups}
     slots: list[Slot] = []
-    for days in _SEARCH_STAGES:
+    for days in stages:
         last_day = first_day + timedelta(days=days - 1)
         window_end = day_bounds_utc(last_day, zone)[1]
         avail = availability_by_provider(conn, setups, first_day, last_day, zone)
-        booked = booked_by_provider(conn, ids, floor, window_end)
+        booked = busy_by_provider(conn, ids, floor, window_end)
         slots = free_slots(
             avail, booked, minutes, floor, limit, step=steps, allowance=allowances, now=now
         )

@@ -52,12 +52,18 @@ def _migrate_to_3(conn) -> None:
 def _migrate_to_4(conn) -> None:
     """Booking: appointment types, schedule exceptions, waitlist, booking side tables.
 
-    Only new tables (created if missing, so a fresh store that got them from
-    step 1 passes through), then the default appointment types for the
-    clinic already in the store.  A store whose clinic arrives later (demo,
-    first sync) reads ``DEFAULT_TYPES`` until types are written.
+    New tables (created if missing, so a fresh store that got them from step
+    1 passes through) and a covering index for the finder, then the default
+    appointment types for the clinic already in the store.  A store whose
+    clinic arrives later (demo, first sync) reads ``DEFAULT_TYPES`` until
+    types are written.
     """
     SQLModel.metadata.create_all(conn)
+    # create_all adds indexes only with new tables; appointment is an old one.
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_appointment_provider_span "
+        "ON appointment (provider_id, start_utc, end_utc, status)"
+    )
     seed_appointment_types(conn.connection.driver_connection)
 
 

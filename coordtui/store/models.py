@@ -73,6 +73,8 @@ class Appointment(SQLModel, table=True):
     __table_args__ = (
         Index("ix_appointment_start", "start_utc"),
         Index("ix_appointment_provider_start", "provider_id", "start_utc"),
+        # Covers the booking checks and the free-slot finder's window query (v4).
+        Index("ix_appointment_provider_span", "provider_id", "start_utc", "end_utc", "status"),
     )
 
     id: str = Field(primary_key=True)

@@ -27,7 +27,9 @@ from tests.builders import StoreBuilder
 ZONE = "America/New_York"
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # Mon 2 Mar 2026 09:00 EST
 TUESDAY = date(2026, 3, 3)
-WEEKDAYS = {d: [["09:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+WEEKDAYS = {
+    d: [["09:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")
+}
 ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 V3_TABLES = {
     "appointment", "clinic", "meta", "outbox", "patient", "patient_event", "patient_fts",
@@ -58,7 +60,8 @@ def _snapshot(path):
 def _set_schedule(path, provider_id, schedule):
     with closing(sqlite3.connect(path)) as conn:
         conn.execute(
-            "UPDATE provider SET schedule_json = ? WHERE id = ?", (json.dumps(schedule), provider_id)
+            "UPDATE provider SET schedule_json = ? WHERE id = ?",
+            (json.dumps(schedule), provider_id),
         )
         conn.commit()
 
@@ -232,9 +235,9 @@ def test_reschedule_keeps_the_old_appointment_and_links_both_ways(clinic):
     assert svc.booking_links(old).rescheduled_to == new
     # to another provider, and the moved appointment can move again
     again = svc.reschedule(new, _at(TUESDAY, 14), ids["haddad"])
-    assert _rows(path, "SELECT provider_id FROM appointment WHERE id = ?", (again["appointment_id"],)) == [
-        (ids["haddad"],)
-    ]
+    assert _rows(
+        path, "SELECT provider_id FROM appointment WHERE id = ?", (again["appointment_id"],)
+    ) == [(ids["haddad"],)]
     assert svc.booking_links(new).rescheduled_to == again["appointment_id"]
     # a cancelled appointment cannot be moved
     before = _snapshot(path)
@@ -387,7 +390,7 @@ def test_series_input_is_checked(clinic):
         svc.book_series(ids["ada"], ids["okafor"], TUESDAY, time(10), 0, 4, "Follow-up")
     with pytest.raises(MutationError, match="1 to 104 occurrences"):
         svc.book_series(ids["ada"], ids["okafor"], TUESDAY, time(10), 1, 0, "Follow-up")
-    # 60 weekly dates run past the 365-day horizon: the late ones are refused, none saved
+    # 60 weekly dates run past a 300-day horizon: the late ones are refused, none saved
     svc.booking_horizon_days = 300
     with pytest.raises(MutationError, match="too far ahead") as refused:
         svc.book_series(ids["ada"], ids["okafor"], TUESDAY, time(10), 1, 60, "Follow-up")
@@ -488,7 +491,10 @@ def test_bad_input_is_refused_clearly_and_saves_nothing(clinic):
     cases = [
         (lambda: svc.book(ids["ada"], "no-such-provider", start, "Follow-up"), "Unknown provider"),
         (lambda: svc.book(ids["ada"], ids["okafor"], start, "Follow-up", minutes=0), "more than 0"),
-        (lambda: svc.book(ids["ada"], ids["okafor"], start, "Follow-up", minutes=-15), "more than 0"),
+        (
+            lambda: svc.book(ids["ada"], ids["okafor"], start, "Follow-up", minutes=-15),
+            "more than 0",
+        ),
         (
             lambda: svc.book(
                 ids["ada"], ids["okafor"], start, "Follow-up", end=start - timedelta(minutes=15)
@@ -637,6 +643,7 @@ def test_a_version_3_store_migrates_to_4_with_types_and_books(tmp_path):
     with closing(sqlite3.connect(path)) as conn:  # take the store back to what v3 wrote
         for table in V4_TABLES:
             conn.execute(f"DROP TABLE {table}")
+        conn.execute("DROP INDEX ix_appointment_provider_span")
         conn.execute("PRAGMA user_version=3")
         conn.commit()
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -656,6 +663,8 @@ def test_a_version_3_store_migrates_to_4_with_types_and_books(tmp_path):
         svc.close()
     assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
     assert _rows(path, "PRAGMA foreign_key_check") == []
+    indexes = {r[1] for r in _rows(path, "PRAGMA index_list(appointment)")}
+    assert "ix_appointment_provider_span" in indexes  # create_all skips old tables' indexes
 
 
 def test_the_version_4_step_is_harmless_on_a_store_that_already_has_it(tmp_path):

@@ -77,8 +77,10 @@ async def test_book_from_queue_then_reschedule_and_cancel_in_grid(db_path, clini
         book.query_one("#slots").move_cursor(row=free_after)
         await pilot.press("enter")
         await wait_for(pilot, lambda: "Moved" in screen_text(app))
-        moved = conn.execute("SELECT id, rescheduled_from FROM appointment "
-                             "WHERE status = 'booked'").fetchall()
+        moved = conn.execute(
+            "SELECT a.id, b.rescheduled_from FROM appointment a "
+            "LEFT JOIN appointment_booking b ON b.appointment_id = a.id "
+            "WHERE a.status = 'booked'").fetchall()
         assert len(moved) == 1 and moved[0][1] == new_id
         assert conn.execute("SELECT status FROM appointment WHERE id = ?",
                             (new_id,)).fetchone()[0] == "cancelled"
