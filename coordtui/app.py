@@ -20,14 +20,24 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from coordtui.config import Config
-from coordtui.screens.book import BookScreen, PatientRef
 from coordtui.screens.help import HelpEntry, HelpScreen
 from coordtui.screens.lock import LockScreen
-from coordtui.screens.lookup import LookupScreen
 from coordtui.screens.queue import QueueScreen
 from coordtui.service import Service
 from coordtui.themes import ALL as EXTRA_THEMES
 from coordtui.themes import THEME_NAMES
+
+
+def _lookup_screen():
+    from coordtui.screens.lookup import LookupScreen
+
+    return LookupScreen()
+
+
+def _book_screen():
+    from coordtui.screens.book import BookScreen
+
+    return BookScreen()
 
 
 class WriteFailure(str):
@@ -43,7 +53,8 @@ class WriteFailure(str):
 class CoordApp(App):
     TITLE = "coordtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere work
-    MODES = {"queue": QueueScreen, "lookup": LookupScreen, "book": BookScreen}
+    # Only the queue is imported up front; the other screens load when first opened.
+    MODES = {"queue": QueueScreen, "lookup": _lookup_screen, "book": _book_screen}
     DEFAULT_MODE = "queue"
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
@@ -87,6 +98,9 @@ class CoordApp(App):
             self.set_keymap(self.config.keymap)
         if self.config.idle_lock_minutes:
             self.set_interval(5, self._check_idle)
+
+    def on_ready(self) -> None:
+        """First frame is on screen: now load the ORM for writes, off the event loop."""
         self.run_worker(self.service.warm_up, thread=True, group="warm-up")
 
     # ------------------------------------------------------------- writes
@@ -101,8 +115,9 @@ class CoordApp(App):
             try:
                 result, error = job(), None
             except MutationError as exc:
-                result, error = None, WriteFailure(
-                    str(exc), exc.errors, getattr(exc, "alternatives", [])
+                result, error = (
+                    None,
+                    WriteFailure(str(exc), exc.errors, getattr(exc, "alternatives", [])),
                 )
             except Exception as exc:  # never show internals (they may hold patient data)
                 self.log.error(f"write failed: {type(exc).__name__}")
@@ -131,6 +146,8 @@ class CoordApp(App):
 
     async def book_for(self, patient_id: str, given: str, family: str, record_number: str) -> None:
         """`b` anywhere: open Book with this patient chosen."""
+        from coordtui.screens.book import BookScreen, PatientRef
+
         await self.switch_mode("book")
         if isinstance(self.screen, BookScreen):
             self.screen.set_patient(PatientRef(patient_id, given, family, record_number))

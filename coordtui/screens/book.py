@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Footer, Label, Select, Static
 from coordtui.domain.days import format_day, local
 from coordtui.domain.status import LABELS, SYMBOLS, Status
 from coordtui.domain.text import clean
+from coordtui.screens.book_forms import SeriesForm, WaitlistForm
 from coordtui.screens.keys import day_bindings
 from coordtui.screens.pick_patient import PickPatientScreen
 from coordtui.screens.reason import ReasonScreen
@@ -43,6 +44,8 @@ class BookScreen(Screen):
         *day_bindings("book"),
         Binding("r", "reschedule", "Reschedule", id="book.reschedule"),
         Binding("x", "cancel_appointment", "Cancel appt", id="book.cancel"),
+        Binding("W", "waitlist", "Waitlist", key_display="W", id="book.waitlist"),
+        Binding("S", "series", "Series", key_display="S", id="book.series"),
         Binding("escape", "stop_moving", "Stop moving", show=False, id="book.stop_moving"),
     ]
 
@@ -297,6 +300,63 @@ class BookScreen(Screen):
             lambda: self.service.book(patient_id, item.provider_id, item.start, type_name),
             f"Booked {local(item.start, self.service.zone):%a %d %b %H:%M} with "
             f"{self._provider_name(item.provider_id)}.",
+        )
+
+    def action_waitlist(self) -> None:
+        if self.patient is None:
+            self._say("Choose the patient first: press P.")
+            return
+        self.app.push_screen(WaitlistForm(), self._waitlist_chosen)
+
+    def _waitlist_chosen(self, request) -> None:
+        if request is None:
+            return
+        patient_id, type_name, provider_id = (
+            self.patient.patient_id,
+            self.type_name,
+            self.provider_id,
+        )
+        self._write(
+            lambda: self.service.waitlist_add(
+                patient_id,
+                type_name,
+                provider_id,
+                request.earliest,
+                request.latest,
+                request.priority,
+                request.note,
+            ),
+            "Added to the waitlist.",
+        )
+
+    def action_series(self) -> None:
+        if self.patient is None:
+            self._say("Choose the patient first: press P.")
+            return
+        if self.provider_id is None:
+            self._say("A series needs one provider: choose it in the Provider list.")
+            return
+        self.app.push_screen(SeriesForm(), self._series_chosen)
+
+    def _series_chosen(self, request) -> None:
+        if request is None:
+            return
+        patient_id, provider_id, type_name = (
+            self.patient.patient_id,
+            self.provider_id,
+            self.type_name,
+        )
+        self._write(
+            lambda: self.service.book_series(
+                patient_id,
+                provider_id,
+                request.first_day,
+                request.at,
+                request.every_weeks,
+                request.count,
+                type_name,
+            ),
+            f"Booked a series of {request.count}.",
         )
 
     def action_reschedule(self) -> None:

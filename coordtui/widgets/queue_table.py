@@ -153,7 +153,8 @@ class QueueTable(ScrollView, can_focus=True):
         self.rows_by_id: dict[str, QueueRow] = {}
         self._order: list[str] = []
         self._wide: bool | None = None
-        self._cells: dict[str, tuple] = {}  # id -> (cache key, cells)
+        self._cells: dict[str, tuple] = {}  # id -> (cache key, cells or None if not built)
+        self._params: tuple = ()
         self._strips: dict[tuple, Strip] = {}  # (id, cells key, cursor, width) -> strip
         self.colour = True  # False under the monochrome theme
 
@@ -170,7 +171,15 @@ class QueueTable(ScrollView, can_focus=True):
         return self.rows_by_id.get(self._order[self.cursor_row])
 
     def cells_at(self, index: int) -> tuple[Text, ...]:
-        return self._cells[self._order[index]][1]
+        return self._built(self._order[index])[1]
+
+    def _built(self, rid: str) -> tuple:
+        """(key, cells) for a row, building the cells if this is their first use."""
+        key, cells = self._cells[rid]
+        if cells is None:
+            cells = self._cells_for(self.rows_by_id[rid], *self._params)
+            self._cells[rid] = (key, cells)
+        return key, cells
 
     def _columns(self) -> Sequence[tuple[str, str, int]]:
         return NARROW + WIDE_EXTRA if self._wide else NARROW
@@ -238,11 +247,10 @@ class QueueTable(ScrollView, can_focus=True):
                 minute if r.status in LIVE else None,
             )
             cached = self._cells.get(r.id)
-            cells[r.id] = (
-                cached
-                if cached is not None and cached[0] == key
-                else (key, self._cells_for(r, zone, today, now, alert, privacy))
-            )
+            # Cells are built on first paint of the row (None until then): a day of
+            # 2,000 rows costs only the rows on screen.
+            cells[r.id] = cached if cached is not None and cached[0] == key else (key, None)
+        self._params = (zone, today, now, alert, privacy)
         order = [r.id for r in rows]
         changed_order = order != self._order
         self._order = order
@@ -326,7 +334,7 @@ class QueueTable(ScrollView, can_focus=True):
         if index >= len(self._order):
             return Strip.blank(width, self.rich_style)
         rid = self._order[index]
-        key, cells = self._cells[rid]
+        key, cells = self._built(rid)
         cursor = index == self.cursor_row
         cache_key = (rid, key, cursor and self.has_focus, cursor, width)
         strip = self._strips.get(cache_key)

@@ -24,8 +24,13 @@ def clinic(builder, db_path):
     conn.commit()
     conn.close()
     ada = builder.patient("Ada", "Lovelace", record_number="MRN1")
-    builder.appointment(ada, dr, start=builder.now - timedelta(minutes=30), status="done",
-                        arrived_at=builder.now - timedelta(minutes=35))
+    builder.appointment(
+        ada,
+        dr,
+        start=builder.now - timedelta(minutes=30),
+        status="done",
+        arrived_at=builder.now - timedelta(minutes=35),
+    )
     return {"dr": dr, "ada": ada}
 
 
@@ -45,8 +50,9 @@ async def test_book_from_queue_then_reschedule_and_cancel_in_grid(db_path, clini
         await pilot.press("enter")
         await wait_for(pilot, lambda: "Booked" in screen_text(app))
         conn = sqlite3.connect(db_path)
-        rows = conn.execute("SELECT id, start_utc FROM appointment WHERE status = 'booked'"
-                            ).fetchall()
+        rows = conn.execute(
+            "SELECT id, start_utc FROM appointment WHERE status = 'booked'"
+        ).fetchall()
         assert len(rows) == 1
         new_id = rows[0][0]
 
@@ -65,36 +71,87 @@ async def test_book_from_queue_then_reschedule_and_cancel_in_grid(db_path, clini
         book = _book(app)
         book.day = day
         await pilot.press("g")
-        await wait_for(pilot, lambda: book.grid is not None and any(
-            k == "appt" and getattr(v, "id", None) == new_id for k, v in book._keys))
-        index = next(i for i, (k, v) in enumerate(book._keys)
-                     if k == "appt" and v.id == new_id)
+        await wait_for(
+            pilot,
+            lambda: (
+                book.grid is not None
+                and any(k == "appt" and getattr(v, "id", None) == new_id for k, v in book._keys)
+            ),
+        )
+        index = next(i for i, (k, v) in enumerate(book._keys) if k == "appt" and v.id == new_id)
         book.query_one("#slots").move_cursor(row=index)
         await pilot.press("r")
         await wait_for(pilot, lambda: book.moving is not None)
-        free_after = next(i for i, (k, v) in enumerate(book._keys)
-                          if k == "free" and i > index)
+        free_after = next(i for i, (k, v) in enumerate(book._keys) if k == "free" and i > index)
         book.query_one("#slots").move_cursor(row=free_after)
         await pilot.press("enter")
         await wait_for(pilot, lambda: "Moved" in screen_text(app))
         moved = conn.execute(
             "SELECT a.id, b.rescheduled_from FROM appointment a "
             "LEFT JOIN appointment_booking b ON b.appointment_id = a.id "
-            "WHERE a.status = 'booked'").fetchall()
+            "WHERE a.status = 'booked'"
+        ).fetchall()
         assert len(moved) == 1 and moved[0][1] == new_id
-        assert conn.execute("SELECT status FROM appointment WHERE id = ?",
-                            (new_id,)).fetchone()[0] == "cancelled"
+        assert (
+            conn.execute("SELECT status FROM appointment WHERE id = ?", (new_id,)).fetchone()[0]
+            == "cancelled"
+        )
 
-        await wait_for(pilot, lambda: any(k == "appt" and v.id == moved[0][0]
-                                          for k, v in book._keys))
-        index = next(i for i, (k, v) in enumerate(book._keys)
-                     if k == "appt" and v.id == moved[0][0])
+        await wait_for(
+            pilot, lambda: any(k == "appt" and v.id == moved[0][0] for k, v in book._keys)
+        )
+        index = next(
+            i for i, (k, v) in enumerate(book._keys) if k == "appt" and v.id == moved[0][0]
+        )
         book.query_one("#slots").move_cursor(row=index)
         await pilot.press("x")
         await wait_for(pilot, lambda: "Cancel appointment for" in screen_text(app))
         await pilot.press("down", "enter")
-        await wait_for(pilot, lambda: conn.execute(
-            "SELECT status FROM appointment WHERE id = ?", (moved[0][0],)
-        ).fetchone()[0] == "cancelled")
+        await wait_for(
+            pilot,
+            lambda: (
+                conn.execute(
+                    "SELECT status FROM appointment WHERE id = ?", (moved[0][0],)
+                ).fetchone()[0]
+                == "cancelled"
+            ),
+        )
         conn.close()
     app.service.close()
+
+
+async def test_waitlist_and_series_from_the_book_screen(db_path, clinic):
+    app = make_app(db_path)
+    async with app.run_test(size=(100, 36), notifications=True) as pilot:
+        await pilot.press("b")
+        await wait_for(pilot, lambda: _book(app) is not None and _book(app).patient is not None)
+        book = _book(app)
+        await pilot.press("W")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "WaitlistForm")
+        app.screen.query_one("#latest").value = "yesterday"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Dates must look like" in screen_text(app))
+        app.screen.query_one("#latest").value = ""
+        app.screen.query_one("#latest").focus()
+        await pilot.press(*(app.service.today() + timedelta(days=14)).isoformat(), "ctrl+s")
+        await wait_for(pilot, lambda: "Added to the waitlist" in screen_text(app))
+        assert len(app.service.waitlist_open()) == 1
+
+        await pilot.press("S")
+        await wait_for(pilot, lambda: "A series needs one provider" in screen_text(app))
+        book.query_one("#provider").value = clinic["dr"]
+        await pilot.press("S")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "SeriesForm")
+        app.screen.query_one("#first").value = (app.service.today() + timedelta(days=1)).isoformat()
+        app.screen.query_one("#count").value = "3"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Booked a series of 3" in screen_text(app))
+    app.service.close()
+    conn = sqlite3.connect(db_path)
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM appointment a JOIN appointment_booking b "
+            "ON b.appointment_id = a.id WHERE b.series_id IS NOT NULL"
+        ).fetchone()[0]
+        == 3
+    )
