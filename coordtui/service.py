@@ -275,6 +275,11 @@ class Service:
     def series_appointments(self, series_id: str) -> list[str]:
         return self.reads.run(booking_reads.series_appointments, series_id)
 
+    def provider_setup(self, provider_id: str):
+        """The provider's weekly template, slot grid and overbooking allowance."""
+        setups = self.reads.run(booking_reads.provider_setups, provider_id)
+        return setups[0] if setups else None
+
     def schedule_exceptions(
         self, provider_id: str, first_day: date, last_day: date
     ) -> list[ExceptionRow]:

@@ -46,6 +46,7 @@ class BookScreen(Screen):
         Binding("x", "cancel_appointment", "Cancel appt", id="book.cancel"),
         Binding("W", "waitlist", "Waitlist", key_display="W", id="book.waitlist"),
         Binding("S", "series", "Series", key_display="S", id="book.series"),
+        Binding("h", "hours", "Hours/leave", id="book.hours"),
         Binding("escape", "stop_moving", "Stop moving", show=False, id="book.stop_moving"),
     ]
 
@@ -358,6 +359,16 @@ class BookScreen(Screen):
             ),
             f"Booked a series of {request.count}.",
         )
+
+    def action_hours(self) -> None:
+        """Supervisor work: the chosen provider's weekly hours and leave."""
+        from coordtui.screens.schedule import ScheduleScreen
+
+        provider = self.provider_id or (self.grid.provider_id if self.grid else None)
+        if provider is None:
+            self._say("Choose a provider in the Provider list first.")
+            return
+        self.app.push_screen(ScheduleScreen(provider), lambda _r: self.refresh_slots())
 
     def action_reschedule(self) -> None:
         current = self._current()

@@ -155,3 +155,44 @@ async def test_waitlist_and_series_from_the_book_screen(db_path, clinic):
         ).fetchone()[0]
         == 3
     )
+
+
+async def test_hours_and_leave_are_managed_from_the_app(db_path, clinic):
+    app = make_app(db_path)
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: _book(app) is not None)
+        _book(app).query_one("#provider").value = clinic["dr"]
+        await pilot.press("h")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ScheduleScreen")
+        monday = app.screen.query_one("#d-mon")
+        monday.value = "12:00-09:00"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "end before start" in screen_text(app))
+        monday.value = "nonsense"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "must look like 08:00-12:00" in screen_text(app))
+        assert monday.value == "nonsense"  # what was typed stays
+        monday.value = "08:00-12:00, 13:00-17:00"
+        await pilot.press("ctrl+s")
+        await wait_for(
+            pilot,
+            lambda: (
+                json.loads(
+                    sqlite3.connect(db_path)
+                    .execute("SELECT schedule_json FROM provider")
+                    .fetchone()[0]
+                )["mon"]
+                == [["08:00", "12:00"], ["13:00", "17:00"]]
+            ),
+        )
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ExceptionForm")
+        app.screen.query_one("#reason").value = "Annual leave"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Annual leave" in screen_text(app))
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "Remove this closure" in screen_text(app))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "Annual leave" not in screen_text(app))
+    app.service.close()

@@ -1,0 +1,284 @@
+"""Hours and leave (h on the Book screen): a provider's weekly template and exceptions.
+
+The weekly hours are typed per day as ranges ("08:00-12:00, 13:00-17:00"; empty
+means not working).  Ctrl+S saves them through ``set_provider_schedule``; the
+domain validator's messages (overlaps, end before start) are shown as they
+are.  Exceptions (leave, holidays, extra sessions) are listed below; Ctrl+N adds,
+Ctrl+R removes the highlighted one (asks first).  Control keys, so they work
+while a field has focus.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Checkbox, DataTable, Footer, Label
+
+from coordtui.domain.patient import read_typed_date
+from coordtui.domain.text import clean
+from coordtui.screens.confirm import ConfirmScreen
+from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.safe_input import SafeInput
+
+DAYS = (
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+    ("sat", "Saturday"),
+    ("sun", "Sunday"),
+)
+
+
+def ranges_text(sessions: list[list[str]]) -> str:
+    return ", ".join(f"{a}-{b}" for a, b in sessions)
+
+
+def parse_ranges(text: str) -> list[list[str]] | str:
+    """'08:00-12:00, 13:00-17:00' -> [["08:00","12:00"], ...]; a message if malformed."""
+    out = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        start, sep, end = part.partition("-")
+        if not sep:
+            return f"'{part}' must look like 08:00-12:00"
+        out.append([start.strip(), end.strip()])
+    return out
+
+
+class ScheduleScreen(Screen):
+    DEFAULT_CSS = """
+    ScheduleScreen #title { padding: 0 1; background: $boost; width: 100%; }
+    ScheduleScreen #week { height: auto; padding: 0 1; }
+    ScheduleScreen .row { height: 1; }
+    ScheduleScreen .row Label { width: 22; text-style: bold; }
+    ScheduleScreen .row Input { width: 1fr; }
+    ScheduleScreen #error { color: $error; text-style: bold; height: auto; padding: 0 1; }
+    ScheduleScreen #exceptions { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save hours", id="schedule.save"),
+        Binding("ctrl+n", "add_exception", "Add leave/extra", id="schedule.add"),
+        Binding("ctrl+r", "remove_exception", "Remove leave", id="schedule.remove"),
+        Binding("escape", "back", "Back", id="schedule.back"),
+    ]
+
+    def __init__(self, provider_id: str):
+        super().__init__()
+        self.provider_id = provider_id
+        self.rows = []
+
+    def compose(self) -> ComposeResult:
+        service = self.app.service
+        setup = service.provider_setup(self.provider_id)
+        week = json.loads(setup.template.to_json()) if setup else {}
+        yield ClinicHeader(id="header")
+        yield Label(
+            Text(
+                f"Hours and leave: {clean(setup.short_name if setup else '?')}   "
+                "Ctrl+S save hours  Ctrl+N add leave/extra  Ctrl+R remove  Esc back",
+                style="bold",
+            ),
+            id="title",
+        )
+        with VerticalScroll(id="week"):
+            for key, name in DAYS:
+                yield Horizontal(
+                    Label(name),
+                    SafeInput(
+                        ranges_text(week.get(key, [])),
+                        id=f"d-{key}",
+                        compact=True,
+                        placeholder="not working",
+                    ),
+                    classes="row",
+                )
+            yield Horizontal(
+                Label("Slot grid (minutes)"),
+                SafeInput(str(setup.slot_minutes if setup else 15), id="grid", compact=True),
+                classes="row",
+            )
+            yield Horizontal(
+                Label("Overbooking allowance"),
+                SafeInput(str(setup.allowance if setup else 0), id="allowance", compact=True),
+                classes="row",
+            )
+        yield Label("", id="error")
+        yield DataTable(id="exceptions", cursor_type="row")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(ClinicHeader).configure_from(self.app)
+        table = self.query_one("#exceptions", DataTable)
+        table.add_columns(Text("From"), Text("To"), Text("Hours"), Text("Kind"), Text("Reason"))
+        self.load_exceptions()
+        self.query_one("#d-mon").focus()
+
+    def load_exceptions(self) -> None:
+        service = self.app.service
+        today = service.today()
+        self.rows = service.schedule_exceptions(
+            self.provider_id, today, today + timedelta(days=366)
+        )
+        table = self.query_one("#exceptions", DataTable)
+        table.clear()
+        for r in self.rows:
+            hours = f"{r.start_time}-{r.end_time}" if r.start_time else "whole day"
+            table.add_row(
+                Text(r.first_day.isoformat()),
+                Text(r.last_day.isoformat()),
+                Text(hours),
+                Text("leave/closed" if r.kind == "closure" else "extra"),
+                Text(clean(r.reason)),
+            )
+
+    def _error(self, message: str) -> None:
+        self.query_one("#error", Label).update(Text(message))
+
+    def action_save(self) -> None:
+        week = {}
+        for key, name in DAYS:
+            parsed = parse_ranges(self.query_one(f"#d-{key}", SafeInput).value)
+            if isinstance(parsed, str):
+                self._error(f"{name}: {parsed}")
+                self.query_one(f"#d-{key}").focus()
+                return
+            if parsed:
+                week[key] = parsed
+        try:
+            grid = int(self.query_one("#grid", SafeInput).value)
+            allowance = int(self.query_one("#allowance", SafeInput).value)
+        except ValueError:
+            self._error("Slot grid and overbooking allowance must be whole numbers.")
+            return
+        service = self.app.service
+
+        def done(result, error) -> None:
+            self._error(str(error) if error else "")
+            if not error:
+                self.app.notify("Hours saved.", markup=False, timeout=2)
+
+        self.app.write(
+            lambda: service.set_provider_schedule(
+                self.provider_id, week, slot_minutes=grid, overbook_allowance=allowance
+            ),
+            done,
+        )
+
+    def action_add_exception(self) -> None:
+        self.app.push_screen(ExceptionForm(), self._exception_chosen)
+
+    def _exception_chosen(self, values) -> None:
+        if not values:
+            return
+        service = self.app.service
+
+        def done(result, error) -> None:
+            if error:
+                self._error(str(error))
+                return
+            affected = len(result.get("affected") or [])
+            note = "Saved."
+            if affected:
+                note += f" {affected} booked appointment(s) fall in it: reschedule them."
+            self._error(note)
+            self.load_exceptions()
+
+        self.app.write(lambda: service.add_schedule_exception(self.provider_id, **values), done)
+
+    def action_remove_exception(self) -> None:
+        table = self.query_one("#exceptions", DataTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return
+        row = self.rows[table.cursor_row]
+
+        def remove(yes: bool) -> None:
+            if yes:
+                self.app.write(
+                    lambda: self.app.service.remove_schedule_exception(row.id),
+                    lambda _r, error: (self._error(str(error or "")), self.load_exceptions()),
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(f"Remove this {row.kind} from {row.first_day} to {row.last_day}?"), remove
+        )
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+class ExceptionForm(ModalScreen):
+    """Leave or a holiday (closed), or an extra session; times empty = the whole day."""
+
+    DEFAULT_CSS = """
+    ExceptionForm { align: center middle; }
+    ExceptionForm #dialog { width: 72; max-width: 100%; height: auto; border: thick $primary;
+        background: $surface; padding: 0 1; }
+    ExceptionForm .row { height: 1; margin-top: 1; }
+    ExceptionForm .row Label { width: 24; text-style: bold; }
+    ExceptionForm #error { color: $error; text-style: bold; height: auto; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="exception.save"),
+        Binding("escape", "cancel", "Cancel", id="exception.cancel"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        today = self.app.service.today().isoformat()
+        with Vertical(id="dialog"):
+            yield Label(
+                Text("Leave, holiday or extra session   Ctrl+S save   Esc cancel", style="bold")
+            )
+            for label, wid, value in (
+                ("First day", "first", today),
+                ("Last day", "last", today),
+                ("From (HH:MM, optional)", "start", ""),
+                ("To (HH:MM, optional)", "end", ""),
+                ("Reason", "reason", ""),
+            ):
+                yield Horizontal(
+                    Label(label), SafeInput(value, id=wid, compact=True), classes="row"
+                )
+            yield Horizontal(
+                Label("Extra session (not leave)"),
+                Checkbox("yes", id="extra", compact=True),
+                classes="row",
+            )
+            yield Label("", id="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#first").focus()
+
+    def action_save(self) -> None:
+        from datetime import date
+
+        order = self.app.service.date_order
+        try:
+            first = date.fromisoformat(read_typed_date(self.query_one("#first").value, order))
+            last = date.fromisoformat(read_typed_date(self.query_one("#last").value, order))
+        except ValueError:
+            self.query_one("#error", Label).update(Text("Days must look like 2026-12-24."))
+            return
+        start = self.query_one("#start").value.strip() or None
+        end = self.query_one("#end").value.strip() or None
+        self.dismiss(
+            {
+                "first_day": first,
+                "last_day": last,
+                "start": start,
+                "end": end,
+                "kind": "extra" if self.query_one("#extra", Checkbox).value else "closure",
+                "reason": self.query_one("#reason").value.strip(),
+            }
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
