@@ -40,13 +40,13 @@ class BookScreen(Screen):
     BINDINGS = [
         Binding("enter", "book", "Book", id="book.book"),
         Binding("P", "pick_patient", "Patient", key_display="P", id="book.patient"),
-        Binding("g", "toggle_grid", "Grid/slots", id="book.grid"),
+        Binding("g", "toggle_grid", "Grid", id="book.grid"),
         *day_bindings("book"),
-        Binding("r", "reschedule", "Reschedule", id="book.reschedule"),
-        Binding("x", "cancel_appointment", "Cancel appt", id="book.cancel"),
+        Binding("r", "reschedule", "Move", id="book.reschedule"),
+        Binding("x", "cancel_appointment", "Cancel", id="book.cancel"),
         Binding("W", "waitlist", "Waitlist", key_display="W", id="book.waitlist"),
         Binding("S", "series", "Series", key_display="S", id="book.series"),
-        Binding("h", "hours", "Hours/leave", id="book.hours"),
+        Binding("h", "hours", "Hours", id="book.hours"),
         Binding("escape", "stop_moving", "Stop moving", show=False, id="book.stop_moving"),
     ]
 
@@ -189,7 +189,7 @@ class BookScreen(Screen):
         view = Text()
         if not self.grid_mode:
             view.append(f"Next free slots from {format_day(self.day)}", style="bold")
-            view.append("   Enter books the highlighted slot   g day grid", style="dim")
+            view.append("  Enter books", style="dim")
             table.add_columns(Text("When"), Text("Provider"), Text("Length"))
             for slot in self.slots:
                 minutes = int((slot.end - slot.start).total_seconds() // 60)
@@ -205,7 +205,7 @@ class BookScreen(Screen):
             grid = self.grid
             name = self._provider_name(grid.provider_id) if grid else "?"
             view.append(f"{name} on {format_day(self.day)}", style="bold")
-            view.append("   [ ] day  Enter books a free time  r move  x cancel", style="dim")
+            view.append("  [ ] day  Enter books  r move  x cancel", style="dim")
             table.add_columns(Text("Time"), Text("Patient"), Text("Type"), Text("Status"))
             rows = []
             if grid:

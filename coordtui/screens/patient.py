@@ -94,7 +94,7 @@ class PatientScreen(Screen):
                 )
         self.query_one("#identity", Static).update(ident)
 
-        contact = Text("Contact\n", style="bold")
+        contact = Text.assemble(("Contact\n", "bold"))
         contact.append(f"  Phone {phone_display(record.phone, region) or '-'}")
         if record.phone_alt:
             contact.append(f"   alt {phone_display(record.phone_alt, region)}")
@@ -109,7 +109,7 @@ class PatientScreen(Screen):
             contact.append(clean(record.flags), style="bold")
         self.query_one("#contact", Static).update(contact)
 
-        coverage = Text("Coverage\n", style="bold")
+        coverage = Text.assemble(("Coverage\n", "bold"))
         coverage.append(
             f"  Payer {clean(record.payer) or '-'}   Member id "
             f"{clean(record.member_id) or '-'}   Copay "
@@ -121,7 +121,7 @@ class PatientScreen(Screen):
         visits = service.patient_appointments(self.patient_id)
         upcoming = [a for a in reversed(visits) if a.start >= now][:5]
         past = [a for a in visits if a.start < now][:10]
-        block = Text("Upcoming\n", style="bold")
+        block = Text.assemble(("Upcoming\n", "bold"))
         for a in upcoming or []:
             block.append_text(self._visit_line(a, zone))
         if not upcoming:
@@ -133,7 +133,7 @@ class PatientScreen(Screen):
             block.append("  none\n", style="dim")
         self.query_one("#appointments", Static).update(block)
 
-        history = Text("History\n", style="bold")
+        history = Text.assemble(("History\n", "bold"))
         for event in service.patient_history(self.patient_id):
             history.append(
                 f"  {local(event.at, zone):%Y-%m-%d %H:%M}  "
