@@ -40,6 +40,12 @@ def _book_screen():
     return BookScreen()
 
 
+def _calls_screen():
+    from coordtui.screens.calls import CallsScreen
+
+    return CallsScreen()
+
+
 class WriteFailure(str):
     """A refused write: reads as its message, and carries field -> message for forms."""
 
@@ -54,7 +60,12 @@ class CoordApp(App):
     TITLE = "coordtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere work
     # Only the queue is imported up front; the other screens load when first opened.
-    MODES = {"queue": QueueScreen, "lookup": _lookup_screen, "book": _book_screen}
+    MODES = {
+        "queue": QueueScreen,
+        "lookup": _lookup_screen,
+        "book": _book_screen,
+        "calls": _calls_screen,
+    }
     DEFAULT_MODE = "queue"
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
@@ -73,6 +84,8 @@ class CoordApp(App):
         Binding("2", "switch_mode('lookup')", "Lookup", show=False, id="app.lookup_alt"),
         Binding("f4", "switch_mode('book')", "Book", show=False, id="app.book"),
         Binding("3", "switch_mode('book')", "Book", show=False, id="app.book_alt"),
+        Binding("f5", "switch_mode('calls')", "Calls", show=False, id="app.calls"),
+        Binding("4", "switch_mode('calls')", "Calls", show=False, id="app.calls_alt"),
         Binding("ctrl+l", "lock", "Lock", show=False, id="app.lock"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
     ]
@@ -137,8 +150,10 @@ class CoordApp(App):
     def refresh_pending(self) -> None:
         from coordtui.widgets.clinic_header import ClinicHeader
 
+        pending, overdue = self.service.pending_count(), self.service.overdue_count()
         for header in self.screen.query(ClinicHeader):
-            header.pending = self.service.pending_count()
+            header.pending = pending
+            header.overdue = overdue
 
     async def _on_exit_app(self) -> None:
         self._writer.shutdown(wait=True)  # a confirmed write always finishes

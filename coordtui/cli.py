@@ -1,4 +1,4 @@
-"""Command line: `coordtui [run|demo|seed|export|import|search|config] [--db PATH]`.
+"""Command line: `coordtui [run|demo|seed|export|import|search|report|config] [--db PATH]`.
 
 Imports stay inside the commands so `coordtui --help` and app start-up pay
 only for what they use.
@@ -58,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=20, help="results per page (1-500)")
     search.add_argument("--offset", type=int, default=0, help="results to skip (paging)")
 
+    # --db is accepted before or after the command words; SUPPRESS keeps a
+    # --db given before `report` from being reset by the subcommand's default.
+    db_anywhere = argparse.ArgumentParser(add_help=False)
+    db_anywhere.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="store file")
+    report = sub.add_parser("report", parents=[db_anywhere], help="reports for the day's work")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    day = report_sub.add_parser(
+        "day", parents=[db_anywhere], help="booked, seen, no-shows, waits per provider; calls"
+    )
+    day.add_argument("--date", help="YYYY-MM-DD, clinic-local (default: today)")
+    day.add_argument("--csv", action="store_true", help="CSV on standard output")
+
     config = sub.add_parser("config", parents=[common], help="where settings live")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     config_sub.add_parser("path", help="print the config file path")
@@ -85,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "export": _export,
         "import": _import,
         "search": _search,
+        "report": _report,
         "config": _config,
     }[command]
     try:
@@ -117,6 +130,7 @@ def _open_app(path: Path, config) -> int:
     from coordtui.service import Service
 
     service = Service(path, actor=config.user)
+    service.allow_empty_resolved_note = config.allow_empty_resolved_note
     if not service.reads.clinic():
         print(
             f"coordtui: {path} has no clinic yet; run `coordtui demo` to try the app.",
@@ -424,6 +438,122 @@ def _parse_date(text: str):
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _report(args, config) -> int:
+    """Day summary: counts and waits per provider, no patient names (safe to share)."""
+    from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
+
+    from coordtui.domain.days import local_today
+    from coordtui.store import call_reads
+    from coordtui.store.files import SCHEMA_VERSION, NewerDatabaseError, check_version
+    from coordtui.store.reads import Reads
+
+    path = config.db_path
+    if not path.exists():
+        print(f"coordtui: no store at {path}.", file=sys.stderr)
+        return 2
+    try:
+        if check_version(path) < SCHEMA_VERSION:  # an older file: add the call tables first
+            from coordtui.store.db import open_store
+
+            open_store(path).dispose()
+    except NewerDatabaseError as exc:
+        print(f"coordtui: {exc}", file=sys.stderr)
+        return 2
+    reads = Reads(path)
+    try:
+        clinic = reads.clinic()
+        if clinic is None:
+            print(f"coordtui: {path} has no clinic yet.", file=sys.stderr)
+            return 2
+        zone = ZoneInfo(clinic.timezone)
+        now = datetime.now(UTC)
+        try:
+            day = date.fromisoformat(args.date) if args.date else local_today(now, zone)
+        except ValueError:
+            print(f"coordtui: --date {args.date!r} is not YYYY-MM-DD.", file=sys.stderr)
+            return 2
+        summary = reads.run(call_reads.day_summary, day, zone, now)
+    finally:
+        reads.close()
+    if args.csv:
+        sys.stdout.write(_summary_csv(day, summary))
+    else:
+        _print_summary(day, summary)
+    return 0
+
+
+_SUMMARY_COLUMNS = (
+    "date", "provider", "booked", "arrived", "seen", "no_show", "cancelled", "no_show_rate",
+    "avg_wait_min", "max_wait_min", "calls_logged", "callbacks_outstanding",
+)  # fmt: skip
+
+
+def _summary_rows(day, summary) -> list[list[str]]:
+    """One row per provider, then the total with the day's call figures."""
+
+    def num(value) -> str:
+        return "" if value is None else f"{value:g}"
+
+    rows = []
+    for r in (*summary.providers, summary.total):
+        last = r is summary.total
+        rows.append(
+            [
+                day.isoformat(),
+                r.provider,
+                str(r.booked),
+                str(r.arrived),
+                str(r.seen),
+                str(r.no_show),
+                str(r.cancelled),
+                num(r.no_show_rate),
+                num(r.avg_wait),
+                num(r.max_wait),
+                str(summary.calls_logged) if last else "",
+                str(summary.callbacks_outstanding) if last else "",
+            ]  # fmt: skip
+        )
+    return rows
+
+
+def _summary_csv(day, summary) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_SUMMARY_COLUMNS)
+    writer.writerows(_summary_rows(day, summary))
+    return out.getvalue()
+
+
+def _print_summary(day, summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from coordtui.domain.days import format_day
+    from coordtui.domain.text import clean
+
+    table = Table(title=f"Day summary, {format_day(day)}", box=None, header_style="bold")
+    headers = ("Provider", "Booked", "Arrived", "Seen", "No-show", "Cancelled", "Avg wait",
+               "Max wait")  # fmt: skip
+    for header in headers:
+        table.add_column(header, justify="left" if header == "Provider" else "right")
+    for row in _summary_rows(day, summary):
+        table.add_row(*(Text(clean(v)) for v in (row[1:7] + row[8:10])))
+    console = Console(highlight=False, soft_wrap=False)
+    console.print(table)
+    console.print(
+        Text(
+            f"Calls logged: {summary.calls_logged}   "
+            f"Callbacks outstanding: {summary.callbacks_outstanding} "
+            f"({summary.callbacks_overdue} overdue)"
+        )
+    )
 
 
 def _config(args, config) -> int:

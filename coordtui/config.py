@@ -35,6 +35,7 @@ class Config:
     theme: str = "default"
     date_order: str = "DMY"
     privacy: bool = False  # start with names masked to initials
+    allow_empty_resolved_note: bool = False  # a "resolved" call may be logged without a note
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     source: Path | None = None  # the file these settings came from, if any
 
@@ -80,6 +81,7 @@ _ENV = {
     "COORDTUI_THEME": "theme",
     "COORDTUI_DATE_ORDER": "date_order",
     "COORDTUI_PRIVACY": "privacy",
+    "COORDTUI_ALLOW_EMPTY_RESOLVED_NOTE": "allow_empty_resolved_note",
 }
 
 
@@ -128,7 +130,7 @@ def _coerce(key: str, value, where) -> object:
             if not 0.2 <= seconds <= 60:
                 raise ValueError
             return seconds
-        if key == "privacy":
+        if key in ("privacy", "allow_empty_resolved_note"):
             if isinstance(value, bool):
                 return value
             return str(value).strip().lower() in ("1", "true", "yes", "on")

@@ -34,6 +34,7 @@ class PatientScreen(Screen):
         Binding("e", "edit", "Edit", id="patient.edit"),
         Binding("m", "merge", "Merge duplicate", id="patient.merge"),
         Binding("b", "book", "Book", id="patient.book"),
+        Binding("c", "log_call", "Call", id="patient.call"),
         Binding("escape", "back", "Back", id="patient.back"),
     ]
 
@@ -49,6 +50,7 @@ class PatientScreen(Screen):
             yield Static(id="contact", classes="section")
             yield Static(id="coverage", classes="section")
             yield Static(id="appointments", classes="section")
+            yield Static(id="calls", classes="section")
             yield Static(id="history", classes="section")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -133,6 +135,19 @@ class PatientScreen(Screen):
             block.append("  none\n", style="dim")
         self.query_one("#appointments", Static).update(block)
 
+        calls = Text.assemble(("Calls\n", "bold"))
+        for call in service.patient_calls(self.patient_id)[:10]:
+            calls.append(
+                f"  {local(call.at, zone):%Y-%m-%d %H:%M}  "
+                f"{call.direction:<3}  "
+                f"{clean(call.outcome)}: "
+            )
+            if call.amends:
+                calls.append("amendment: ", style="italic")
+            calls.append(clean(call.note) or "-")
+            calls.append(f"  by {clean(call.actor)}\n", style="dim")
+        self.query_one("#calls", Static).update(calls)
+
         history = Text.assemble(("History\n", "bold"))
         for event in service.patient_history(self.patient_id):
             history.append(
@@ -165,6 +180,13 @@ class PatientScreen(Screen):
             line.append(f"  {clean(a.reason)}", style="dim")
         line.append("\n")
         return line
+
+    def action_log_call(self) -> None:
+        from coordtui.screens.calls import log_call_for
+
+        if self.record is not None:
+            name = Text(clean(f"{self.record.family_name}, {self.record.given_name}"))
+            log_call_for(self.app, self.record.id, name, None, self.refresh_card)
 
     async def action_book(self) -> None:
         record = self.record

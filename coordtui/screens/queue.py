@@ -91,6 +91,7 @@ class QueueScreen(Screen):
         Binding("w", "walk_in", "Walk-in", id="queue.walk_in"),
         Binding("enter", "open_patient", "Patient", show=False, id="queue.open_patient"),
         Binding("b", "book_patient", "Book", id="queue.book"),
+        Binding("c", "log_call", "Call", id="queue.call"),
         *day_bindings("queue"),
         Binding("p", "provider", "Provider filter", show=False, id="queue.provider"),
         Binding("f", "filter", "Filter by name", show=False, id="queue.filter"),
@@ -428,6 +429,19 @@ class QueueScreen(Screen):
         if row is not None:
             await self.app.book_for(
                 row.patient_id, row.given_name, row.family_name, row.record_number
+            )
+
+    def action_log_call(self) -> None:
+        from coordtui.screens.calls import log_call_for
+
+        row = self._selected()
+        if row is not None:
+            log_call_for(
+                self.app,
+                row.patient_id,
+                Text(patient_label(row, self.privacy)),
+                row.id,
+                self.reload,
             )
 
     def action_walk_in(self) -> None:

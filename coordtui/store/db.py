@@ -67,6 +67,15 @@ def _migrate_to_4(conn) -> None:
     seed_appointment_types(conn.connection.driver_connection)
 
 
+def _migrate_to_5(conn) -> None:
+    """Calls: call notes, callbacks, recalls and hand-off notes (new tables only).
+
+    No columns are added to existing tables (seeders write those with exact
+    column lists), so the step is create-if-missing and nothing else.
+    """
+    SQLModel.metadata.create_all(conn)
+
+
 def seed_appointment_types(raw: sqlite3.Connection) -> int:
     """Insert DEFAULT_TYPES for every clinic that has none; returns rows added.
 
@@ -99,6 +108,7 @@ MIGRATIONS: dict[int, Callable] = {
     2: _migrate_to_2,
     3: _migrate_to_3,
     4: _migrate_to_4,
+    5: _migrate_to_5,
 }
 
 

@@ -223,6 +223,78 @@ class ProviderBooking(SQLModel, table=True):
     overbook_allowance: int = 0  # extra appointments allowed to overlap at once
 
 
+class CallNote(SQLModel, table=True):
+    """One phone call, append-only: a correction is a new row whose ``amends`` is the original."""
+
+    __tablename__ = "call_note"
+    __table_args__ = (
+        Index("ix_call_note_at", "at"),
+        Index("ix_call_note_patient_at", "patient_id", "at"),
+    )
+
+    id: str = Field(primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id")
+    appointment_id: str | None = Field(default=None, foreign_key="appointment.id", index=True)
+    direction: str  # in | out (coordtui.domain.calls)
+    who_kind: str = "patient"  # patient | relative | pharmacy | other clinic | other
+    who_name: str = ""
+    reason: str = ""
+    outcome: str  # resolved | callback needed | left message | no answer | wrong number
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))  # stored as typed
+    amends: str | None = Field(default=None, foreign_key="call_note.id", index=True)
+    at: datetime
+    actor: str
+    mutation_id: int
+
+
+class Callback(SQLModel, table=True):
+    """A call someone owes a patient; done/undone keeps who and when."""
+
+    __table_args__ = (Index("ix_callback_status_due", "status", "due_at"),)
+
+    id: str = Field(primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    call_note_id: str | None = Field(default=None, foreign_key="call_note.id")
+    due_at: datetime
+    assignee: str = "anyone"  # "anyone" or a user name
+    priority: str = "routine"  # routine | urgent
+    status: str = "open"  # open | done
+    done_at: datetime | None = None
+    done_by: str = ""
+    snoozed_until: datetime | None = None
+    version: int = 1
+    created_at: datetime
+    created_by: str = ""
+
+
+class Recall(SQLModel, table=True):
+    """A patient due for follow-up by a date (clinic-local)."""
+
+    __table_args__ = (Index("ix_recall_status_due", "status", "due_date"),)
+
+    id: str = Field(primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    due_date: date
+    reason: str = ""
+    status: str = "open"  # open | booked | closed
+    appointment_id: str | None = Field(default=None, foreign_key="appointment.id")  # the booking
+    created_at: datetime
+    created_by: str = ""
+    closed_at: datetime | None = None
+
+
+class HandOff(SQLModel, table=True):
+    """A short note for the care team on one appointment ("needs interpreter")."""
+
+    __tablename__ = "hand_off"
+
+    id: str = Field(primary_key=True)
+    appointment_id: str = Field(foreign_key="appointment.id", index=True)
+    note: str
+    at: datetime
+    actor: str
+
+
 class Outbox(SQLModel, table=True):
     """Mutations made here and not yet acknowledged by the clinic server.
 

@@ -27,6 +27,7 @@ class ClinicHeader(Widget):
     clinic: reactive[str] = reactive("")
     user: reactive[str] = reactive("")
     pending: reactive[int] = reactive(0)
+    overdue: reactive[int] = reactive(0)  # callbacks past their due time
     zone_name: reactive[str] = reactive("UTC")
 
     def configure_from(self, app) -> None:
@@ -35,6 +36,7 @@ class ClinicHeader(Widget):
         self.zone_name = app.service.clinic.timezone
         self.user = app.config.user
         self.pending = app.service.pending_count()
+        self.overdue = app.service.overdue_count()
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh)
@@ -45,6 +47,12 @@ class ClinicHeader(Widget):
         left.append(clean(self.clinic), style="bold")
         middle = Text(now.strftime("  %a %d %b %H:%M  "))
         right = Text()
+        if self.overdue:
+            right.append(
+                f"!{self.overdue} callback{'s' if self.overdue > 1 else ''} overdue",
+                style="bold reverse",
+            )
+            right.append("  ")
         right.append(clean(self.user))
         right.append("  ")
         badge = f"● local only · {self.pending} pending" if self.pending else "● local only"
