@@ -49,6 +49,7 @@ RESCHEDULED_TO_URL = "urn:coordtui:rescheduled-to"
 RESCHEDULED = "rescheduled"
 SLOT_DAYS = 14  # how far ahead Slots are exported by default
 BOOKING_SCHEMA = 4  # the store version that has schedule exceptions and booking links
+CALLS_SCHEMA = 5  # call_note and callback tables
 
 Resource = dict[str, Any]
 
@@ -93,7 +94,7 @@ def iter_bundle_text(
 def iter_resources(
     path: Path, *, now: datetime | None = None, slot_days: int = SLOT_DAYS
 ) -> Iterator[Resource]:
-    """Yield Practitioner, Schedule, Patient, Appointment, then Slot resources, each by id."""
+    """Yield Practitioner, Schedule, Patient, Appointment, Slot, then Communication and Task."""
     if slot_days < 0:
         raise ValueError("slot_days must be 0 or more")
     now = datetime.now(UTC) if now is None else now
@@ -125,6 +126,10 @@ def iter_resources(
                 row, rescheduled_from=moved_from, rescheduled_to=moved_to, slots=slots
             )
         yield from plan.slots
+        if version >= CALLS_SCHEMA:  # Communication (calls) and Task (callbacks)
+            from coordtui.interop.fhir_calls import call_resources
+
+            yield from call_resources(conn)
     finally:
         conn.close()
 
