@@ -22,6 +22,7 @@ from coordtui.domain.text import clean
 from coordtui.widgets.clinic_header import ClinicHeader
 
 STATE_MARK = {"overdue": "!", "due": "•", "later": " ", "done": "✓"}
+SHOWN = 200  # callbacks listed at once: the soonest due; nobody reads 2,000 rows
 
 
 class CallsScreen(Screen):
@@ -87,6 +88,7 @@ class CallsScreen(Screen):
         table = self.query_one("#callbacks", DataTable)
         row = table.cursor_row
         table.clear()
+        self.callbacks = self.callbacks[:SHOWN]
         for cb in self.callbacks:
             mark = STATE_MARK.get(cb.state, " ")
             table.add_row(

@@ -92,6 +92,7 @@ class QueueScreen(Screen):
         Binding("enter", "open_patient", "Patient", show=False, id="queue.open_patient"),
         Binding("b", "book_patient", "Book", id="queue.book"),
         Binding("c", "log_call", "Call", id="queue.call"),
+        Binding("o", "hand_off", "Hand-off note", show=False, id="queue.hand_off"),
         *day_bindings("queue"),
         Binding("p", "provider", "Provider filter", show=False, id="queue.provider"),
         Binding("f", "filter", "Filter by name", show=False, id="queue.filter"),
@@ -284,6 +285,8 @@ class QueueScreen(Screen):
                 notes.append(clean(row.flags))
             if row.reason:
                 notes.append(clean(row.reason))
+            if row.hand_off:
+                notes.append(f"hand-off: {clean(row.hand_off)}")
             if row.cancel_reason:
                 notes.append(f"reason: {clean(row.cancel_reason)}")
             detail.append("\n")
@@ -443,6 +446,20 @@ class QueueScreen(Screen):
                 row.id,
                 self.reload,
             )
+
+    def action_hand_off(self) -> None:
+        """A short note for the care team on this visit ("needs interpreter", "wheelchair")."""
+        row = self._selected()
+        if row is None:
+            return
+        title = Text("Hand-off note for ")
+        title.append_text(Text(patient_label(row, self.privacy)))
+        presets = ["Needs interpreter", "Wheelchair", "Hard of hearing", "Bring to room 2"]
+        self.app.push_screen(
+            ReasonScreen(title, presets),
+            lambda note: note and self._write(
+                row.id, lambda: self.service.add_hand_off(row.id, note), "Hand-off noted."),
+        )
 
     def action_walk_in(self) -> None:
         self.app.push_screen(

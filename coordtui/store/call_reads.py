@@ -125,12 +125,18 @@ def call(conn: sqlite3.Connection, call_id: str) -> CallRow | None:
 def callbacks(
     conn: sqlite3.Connection, now: datetime, include_done: bool = False
 ) -> list[CallbackRow]:
-    """Open callbacks by when they are due (overdue first, as the time has passed)."""
+    """Open callbacks by when they are due (overdue first, as the time has passed).
+
+    INDEXED BY: amendments are rare, so after ANALYZE the planner prefers scanning
+    call_note by time for the latest-wording subquery (measured: 112 s for 2,000
+    callbacks over 50,000 calls); the amends index makes it 24 ms.
+    """
     status = "" if include_done else "WHERE b.status = 'open'"
     rows = conn.execute(
         "SELECT b.id, b.patient_id, p.given_name, p.family_name, p.phone, b.due_at, "
         "b.assignee, b.priority, b.done_at, b.snoozed_until, b.call_note_id, b.version, "
-        "b.created_by, COALESCE((SELECT a.note FROM call_note a WHERE a.amends = c.id "
+        "b.created_by, COALESCE((SELECT a.note FROM call_note a INDEXED BY ix_call_note_amends "
+        "WHERE a.amends = c.id "
         "ORDER BY a.at DESC, a.mutation_id DESC LIMIT 1), c.note, '') "
         "FROM callback b JOIN patient p ON p.id = b.patient_id "
         f"LEFT JOIN call_note c ON c.id = b.call_note_id {status}"

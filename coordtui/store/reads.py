@@ -59,6 +59,7 @@ class QueueRow:
     finished_at: datetime | None
     cancel_reason: str
     version: int
+    hand_off: str = ""  # hand-off notes for the care team, joined with " · "
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ _QUEUE_SQL = """
 SELECT a.id, a.start_utc, a.end_utc, p.id, p.given_name, p.family_name, p.preferred_name,
        p.dob, p.phone, p.record_number, p.interpreter_needed, p.flags,
        v.id, v.short_name, a.type, a.reason, a.kind, a.priority, a.status, a.status_since,
-       a.arrived_at, a.finished_at, a.cancel_reason, a.version
+       a.arrived_at, a.finished_at, a.cancel_reason, a.version,
+       (SELECT group_concat(h.note, ' · ') FROM hand_off h WHERE h.appointment_id = a.id)
 FROM appointment a
 JOIN patient p ON p.id = a.patient_id
 JOIN provider v ON v.id = a.provider_id
@@ -208,4 +210,5 @@ def _queue_row(r: tuple) -> QueueRow:
         finished_at=parse_db(r[21]),
         cancel_reason=r[22] or "",
         version=r[23],
+        hand_off=r[24] or "",
     )

@@ -69,13 +69,15 @@ def patient_label(row: QueueRow, privacy: bool) -> str:
 
 
 def flag_marks(row: QueueRow) -> Text:
-    """W walk-in, ! urgent, i interpreter, + other flags: letters survive monochrome."""
+    """! urgent, W walk-in, h hand-off note, i interpreter, + other flags (monochrome-safe)."""
     marks = Text()
     if row.priority == "urgent":
         marks.append("!", style="bold reverse")
     if row.kind == "walk_in":
         marks.append("W")
-    if row.interpreter_needed:
+    if row.hand_off:
+        marks.append("h")
+    if row.interpreter_needed and len(marks) < 2:
         marks.append("i")
     if row.flags and len(marks) < 2:
         marks.append("+")

@@ -71,3 +71,18 @@ async def test_empty_resolved_note_is_refused_and_markup_is_literal(db_path, day
         await pilot.press("f5")
         await wait_for(pilot, lambda: "[bold]x[/]" in screen_text(app))
     app.service.close()
+
+
+async def test_hand_off_note_marks_the_queue_row(db_path, day):
+    from tests.ui.helpers import table
+
+    app = make_app(db_path)
+    async with app.run_test(size=(100, 36), notifications=True) as pilot:
+        await pilot.press("o")
+        await wait_for(pilot, lambda: "Hand-off note for" in screen_text(app))
+        await pilot.press("down", "enter")  # first preset: Needs interpreter
+        await wait_for(pilot, lambda: table(app).rows_by_id[day["appt"]].hand_off
+                       == "Needs interpreter")
+        assert "hand-off: Needs interpreter" in screen_text(app)
+        assert table(app).cells_at(0)[1].plain.startswith("h")
+    app.service.close()
