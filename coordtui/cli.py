@@ -16,8 +16,11 @@ from coordtui import __version__
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's copy of --db must not overwrite one given before it
+    # (`coordtui --db X export` and `coordtui export --db X` both work).
     common.add_argument(
-        "--db", type=Path, help="store file (default: COORDTUI_DB, else the data dir)"
+        "--db", type=Path, default=argparse.SUPPRESS,
+        help="store file (default: COORDTUI_DB, else the data dir)",
     )
 
     parser = argparse.ArgumentParser(
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"coordtui: {exc}", file=sys.stderr)
         return 2
+    args.db = getattr(args, "db", None)
     if args.db:
         config.db = args.db
     command = args.command or "run"

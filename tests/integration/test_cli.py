@@ -136,3 +136,16 @@ def test_demo_never_replaces_a_real_store(tmp_path, builder, db_path):
     out = run("demo", "--no-app", env={"COORDTUI_DB": str(db_path)})
     assert out.returncode == 2 and "not a demo store" in out.stderr
     assert db_path.stat().st_size == before
+
+
+def test_db_works_before_or_after_the_command(tmp_path):
+    db = tmp_path / "demo.db"
+    assert run("demo", "--no-app", "--db", str(db)).returncode == 0
+    for args in (("--db", str(db), "export"), ("export", "--db", str(db))):
+        out = run(*args, env={"COORDTUI_DATA_DIR": str(tmp_path / "elsewhere")})
+        assert out.returncode == 0, (args, out.stderr)
+        assert json.loads(out.stdout)["resourceType"] == "Bundle"
+    for args in (("--db", str(db), "search", "a"), ("search", "a", "--db", str(db))):
+        out = run(*args, env={"COORDTUI_DATA_DIR": str(tmp_path / "elsewhere")})
+        assert out.returncode in (0, 1), (args, out.stderr)
+        assert "no store" not in out.stderr
