@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     # SUPPRESS: a subcommand's copy of --db must not overwrite one given before it
     # (`coordtui --db X export` and `coordtui export --db X` both work).
     common.add_argument(
-        "--db", type=Path, default=argparse.SUPPRESS,
+        "--db",
+        type=Path,
+        default=argparse.SUPPRESS,
         help="store file (default: COORDTUI_DB, else the data dir)",
     )
 
@@ -298,8 +300,6 @@ def _import(args, config) -> int:
 
 def _search(args, config) -> int:
     """Exit 0 with results, 1 with none, 2 on bad usage or no store."""
-    from coordtui.store.files import SCHEMA_VERSION, NewerDatabaseError, check_version
-
     query = " ".join(args.query).strip()
     if not query:
         print("coordtui: give a name, DOB, phone or record number to search.", file=sys.stderr)
@@ -307,35 +307,14 @@ def _search(args, config) -> int:
     if not 1 <= args.limit <= 500 or args.offset < 0:
         print("coordtui: --limit must be 1-500 and --offset 0 or more.", file=sys.stderr)
         return 2
-    path = config.db_path
-    if not path.exists():
-        print(f"coordtui: no store at {path}.", file=sys.stderr)
-        return 2
+    service = _store_service(config)
+    if isinstance(service, int):
+        return service
     try:
-        if check_version(path) < SCHEMA_VERSION:  # an older file: bring its index up first
-            from coordtui.store.db import open_store
-
-            open_store(path).dispose()
-    except NewerDatabaseError as exc:
-        print(f"coordtui: {exc}", file=sys.stderr)
-        return 2
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
-
-    from coordtui.domain.days import local_today
-    from coordtui.store.reads import Reads
-
-    reads = Reads(path)
-    try:
-        clinic = reads.clinic()
-        if clinic is None:
-            print(f"coordtui: {path} has no clinic yet.", file=sys.stderr)
-            return 2
-        zone = ZoneInfo(clinic.timezone)
-        today = local_today(datetime.now(UTC), zone)
-        hits = reads.search_patients(query, today, config.date_order, args.limit, args.offset)
+        today, zone, clinic = service.today(), service.zone, service.clinic
+        hits = service.search_patients(query, args.limit, args.offset)
     finally:
-        reads.close()
+        service.close()
     if args.json:
         sys.stdout.write(_hits_json(hits))
     elif hits:
@@ -344,6 +323,27 @@ def _search(args, config) -> int:
         print("No patients match.", file=sys.stderr)
         return 1
     return 0
+
+
+def _store_service(config):
+    """The store's Service (migrated if older), or an exit code after saying what is wrong."""
+    from coordtui.service import Service
+    from coordtui.store.files import NewerDatabaseError
+
+    path = config.db_path
+    if not path.exists():
+        print(f"coordtui: no store at {path}.", file=sys.stderr)
+        return 2
+    try:
+        service = Service(path, actor=config.user, date_order=config.date_order)
+    except NewerDatabaseError as exc:
+        print(f"coordtui: {exc}", file=sys.stderr)
+        return 2
+    if service.reads.clinic() is None:
+        service.close()
+        print(f"coordtui: {path} has no clinic yet.", file=sys.stderr)
+        return 2
+    return service
 
 
 def _hits_json(hits) -> str:
@@ -446,42 +446,20 @@ def _parse_date(text: str):
 
 def _report(args, config) -> int:
     """Day summary: counts and waits per provider, no patient names (safe to share)."""
-    from datetime import UTC, date, datetime
-    from zoneinfo import ZoneInfo
+    from datetime import date
 
-    from coordtui.domain.days import local_today
-    from coordtui.store import call_reads
-    from coordtui.store.files import SCHEMA_VERSION, NewerDatabaseError, check_version
-    from coordtui.store.reads import Reads
-
-    path = config.db_path
-    if not path.exists():
-        print(f"coordtui: no store at {path}.", file=sys.stderr)
-        return 2
+    service = _store_service(config)
+    if isinstance(service, int):
+        return service
     try:
-        if check_version(path) < SCHEMA_VERSION:  # an older file: add the call tables first
-            from coordtui.store.db import open_store
-
-            open_store(path).dispose()
-    except NewerDatabaseError as exc:
-        print(f"coordtui: {exc}", file=sys.stderr)
-        return 2
-    reads = Reads(path)
-    try:
-        clinic = reads.clinic()
-        if clinic is None:
-            print(f"coordtui: {path} has no clinic yet.", file=sys.stderr)
-            return 2
-        zone = ZoneInfo(clinic.timezone)
-        now = datetime.now(UTC)
         try:
-            day = date.fromisoformat(args.date) if args.date else local_today(now, zone)
+            day = date.fromisoformat(args.date) if args.date else service.today()
         except ValueError:
             print(f"coordtui: --date {args.date!r} is not YYYY-MM-DD.", file=sys.stderr)
             return 2
-        summary = reads.run(call_reads.day_summary, day, zone, now)
+        summary = service.day_summary(day)
     finally:
-        reads.close()
+        service.close()
     if args.csv:
         sys.stdout.write(_summary_csv(day, summary))
     else:
