@@ -253,18 +253,10 @@ def _import(args, config) -> int:
 
     from coordtui.domain.text import clean
     from coordtui.interop.importer import ImportAborted, import_file, iter_failures
-    from coordtui.service import Service
-    from coordtui.store.files import NewerDatabaseError
 
-    path = config.db_path
-    if not path.exists():
-        print(f"coordtui: no store at {path}; import adds to an existing store.", file=sys.stderr)
-        return 2
-    try:
-        service = Service(path, actor=config.user, date_order=config.date_order)
-    except NewerDatabaseError as exc:
-        print(f"coordtui: {exc}", file=sys.stderr)
-        return 2
+    service = _store_service(config, "import adds to an existing store")
+    if isinstance(service, int):
+        return service
     try:
         with Progress(
             TextColumn("importing"),
@@ -325,14 +317,14 @@ def _search(args, config) -> int:
     return 0
 
 
-def _store_service(config):
+def _store_service(config, why: str = ""):
     """The store's Service (migrated if older), or an exit code after saying what is wrong."""
     from coordtui.service import Service
     from coordtui.store.files import NewerDatabaseError
 
     path = config.db_path
     if not path.exists():
-        print(f"coordtui: no store at {path}.", file=sys.stderr)
+        print(f"coordtui: no store at {path}{'; ' + why if why else ''}.", file=sys.stderr)
         return 2
     try:
         service = Service(path, actor=config.user, date_order=config.date_order)

@@ -37,6 +37,7 @@ from coordtui.domain.slots import (
     Kind,
     Modality,
     check_booking,
+    covers,
     nearest_alternatives,
 )
 from coordtui.domain.slots import AppointmentType as DomainType
@@ -215,6 +216,33 @@ def _reindex(session: Session, *patient_ids: str) -> None:
         search.index_patient(raw, patient_id)
 
 
+def _status_event(
+    session: Session,
+    ctx: Context,
+    event_id: str,
+    appointment_id: str,
+    from_status,
+    to_status,
+    at: datetime,
+    reason: str,
+    corrects: str | None = None,
+) -> None:
+    """Append one row of an appointment's status history, stamped with this mutation."""
+    session.add(
+        StatusEvent(
+            id=event_id,
+            appointment_id=appointment_id,
+            from_status=from_status,
+            to_status=to_status,
+            at=at,
+            reason=reason,
+            corrects=corrects,
+            actor=ctx.actor,
+            mutation_id=ctx.mutation_id,
+        )
+    )
+
+
 def _touch(row, ctx: Context, at: datetime) -> None:
     row.version += 1
     row.updated_at = at
@@ -389,17 +417,8 @@ def add_walk_in(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
         updated_by=ctx.actor,
     )
     session.add(appointment)
-    session.add(
-        StatusEvent(
-            id=args["event_id"],
-            appointment_id=appointment.id,
-            from_status=Status.BOOKED,
-            to_status=Status.ARRIVED,
-            at=at,
-            reason="walk-in",
-            actor=ctx.actor,
-            mutation_id=ctx.mutation_id,
-        )
+    _status_event(
+        session, ctx, args["event_id"], appointment.id, Status.BOOKED, Status.ARRIVED, at, "walk-in"
     )
     return {"appointment_id": appointment.id}
 
@@ -419,18 +438,7 @@ def set_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[str
     except TransitionError as exc:
         raise MutationError(str(exc), field="reason" if "reason" in str(exc) else None) from None
     at = instant(args["at"])
-    session.add(
-        StatusEvent(
-            id=args["event_id"],
-            appointment_id=appointment.id,
-            from_status=current,
-            to_status=target,
-            at=at,
-            reason=reason,
-            actor=ctx.actor,
-            mutation_id=ctx.mutation_id,
-        )
-    )
+    _status_event(session, ctx, args["event_id"], appointment.id, current, target, at, reason)
     appointment.status = target
     appointment.status_since = at
     if target == Status.ARRIVED:
@@ -455,18 +463,16 @@ def undo_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
         raise MutationError("The status changed elsewhere; nothing was undone.")
     at = instant(args["at"])
     restored = target.from_status
-    session.add(
-        StatusEvent(
-            id=args["event_id"],
-            appointment_id=appointment.id,
-            from_status=appointment.status,
-            to_status=restored,
-            at=at,
-            reason=f"undo {LABELS[target.to_status].lower()}",
-            corrects=target.id,
-            actor=ctx.actor,
-            mutation_id=ctx.mutation_id,
-        )
+    _status_event(
+        session,
+        ctx,
+        args["event_id"],
+        appointment.id,
+        appointment.status,
+        restored,
+        at,
+        f"undo {LABELS[target.to_status].lower()}",
+        corrects=target.id,
     )
     # When did the restored status begin?  At the effective event that led into it.
     reverted = {e.corrects for e in events if e.corrects} | {target.id}
@@ -939,17 +945,8 @@ def reschedule_appointment(session: Session, args: dict[str, Any], ctx: Context)
         session, clinic, ctx, new_id, plan, old.type, old.modality, old.reason, old.priority
     )
     check_transition(Status.BOOKED, Status.CANCELLED, "rescheduled")
-    session.add(
-        StatusEvent(
-            id=args["event_id"],
-            appointment_id=old.id,
-            from_status=Status.BOOKED,
-            to_status=Status.CANCELLED,
-            at=at,
-            reason="rescheduled",
-            actor=ctx.actor,
-            mutation_id=ctx.mutation_id,
-        )
+    _status_event(
+        session, ctx, args["event_id"], old.id, Status.BOOKED, Status.CANCELLED, at, "rescheduled"
     )
     old.status = Status.CANCELLED
     old.status_since = at
@@ -1285,7 +1282,7 @@ def add_schedule_exception(session: Session, args: dict[str, Any], ctx: Context)
     affected = [
         b.id
         for b in _booked(session, max(lo, at), hi, provider_id=provider.id)
-        if b.status == Status.BOOKED and b.start >= at and not _inside(available, b.start, b.end)
+        if b.status == Status.BOOKED and b.start >= at and not covers(available, b.start, b.end)
     ]
     return {"exception_id": exception_id, "affected": sorted(affected)}
 
@@ -1298,20 +1295,6 @@ def remove_schedule_exception(
     row = _get(session, ScheduleException, str(args.get("exception_id") or ""), "Schedule change")
     session.delete(row)
     return {"exception_id": row.id}
-
-
-def _inside(intervals: list[sched.Interval], start: datetime, end: datetime) -> bool:
-    """Whether [start, end) lies within the union of the intervals (touching ones join)."""
-    cursor = start
-    for iv in sorted(intervals, key=lambda iv: iv.start):
-        if iv.end <= cursor:
-            continue
-        if iv.start > cursor:
-            return False
-        cursor = iv.end
-        if cursor >= end:
-            return True
-    return False
 
 
 # ----------------------------------------------------------------- calls

@@ -223,7 +223,7 @@ def check_booking(
         )
 
     override_used = False
-    if not _covered(availability, start, end):
+    if not covers(availability, start, end):
         if override:
             override_used = True
             warnings.append("Outside the provider's hours: the supervisor override is recorded.")
@@ -282,7 +282,7 @@ def _span(b: Booked, zone: tzinfo) -> str:
     return f"{_hm(b.start, zone)}-{_hm(b.end, zone)} on {_day(b.start, zone)}"
 
 
-def _covered(availability: Iterable[Interval], start: datetime, end: datetime) -> bool:
+def covers(availability: Iterable[Interval], start: datetime, end: datetime) -> bool:
     """Whether [start, end) lies inside the union of the intervals."""
     cursor = start
     for iv in sorted(availability, key=lambda iv: iv.start):
