@@ -1,4 +1,4 @@
-"""Command line: `coordtui [run|demo|seed|export|import|search|report|config] [--db PATH]`.
+"""Command line: `coordtui [run|demo|seed|export|import|search|report|config|server|connect|sync]`.
 
 Imports stay inside the commands so `coordtui --help` and app start-up pay
 only for what they use.
@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     config_sub.add_parser("path", help="print the config file path")
     config_sub.add_parser("init", help="write a commented config file if there is none")
     config_sub.add_parser("show", help="print the settings in effect")
+    from coordtui import cli_sync
+
+    cli_sync.add_parsers(sub, common)
     return parser
 
 
@@ -105,11 +108,32 @@ def main(argv: list[str] | None = None) -> int:
         "search": _search,
         "report": _report,
         "config": _config,
+        "server": _server,
+        "connect": _connect,
+        "sync": _sync,
     }[command]
     try:
         return handler(args, config)
     except KeyboardInterrupt:
         return 130
+
+
+def _server(args, config) -> int:
+    from coordtui import cli_sync
+
+    return cli_sync.server(args, config)
+
+
+def _connect(args, config) -> int:
+    from coordtui import cli_sync
+
+    return cli_sync.connect(args, config)
+
+
+def _sync(args, config) -> int:
+    from coordtui import cli_sync
+
+    return cli_sync.sync(args, config)
 
 
 def _run(args, config) -> int:

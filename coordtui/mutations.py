@@ -124,6 +124,13 @@ def instant(value: str | datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def record_undo(session: Session, mutation_id: int) -> None:
+    """Pre-images for the sync rebase (coordtui.sync.local); imported late, it needs us."""
+    from coordtui.sync.local import record_undo as keep
+
+    keep(session, mutation_id)
+
+
 def run_local(
     engine: Engine, name: str, args: dict[str, Any], actor: str, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -138,6 +145,7 @@ def run_local(
         session.add(entry)
         session.flush()
         ctx = Context(actor=actor, mutation_id=entry.mutation_id or 0, client_time=client_time)
+        record_undo(session, ctx.mutation_id)
         result = MUTATIONS[name](session, args, ctx)
     return {**result, "mutation_id": ctx.mutation_id}
 
@@ -208,6 +216,8 @@ def _patient_event(
 
 def _reindex(session: Session, *patient_ids: str) -> None:
     """Keep the lookup index in the same transaction as the patient rows."""
+    if session.info.get("no_search_index"):  # the clinic server keeps no lookup index
+        return
     from coordtui.store import search
 
     session.flush()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import StoreBuilder
+from tests.pg import make_pg_database, pg_database, pg_template, pg_url  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -102,6 +102,11 @@ def seed_appointment_types(raw: sqlite3.Connection) -> int:
     return added
 
 
+def _migrate_to_6(conn) -> None:
+    """Sync: the undo log of pending mutations and the conflicts list (new tables only)."""
+    SQLModel.metadata.create_all(conn)
+
+
 # version -> step that upgrades from version-1; each runs in one transaction.
 MIGRATIONS: dict[int, Callable] = {
     1: _migrate_to_1,
@@ -109,6 +114,7 @@ MIGRATIONS: dict[int, Callable] = {
     3: _migrate_to_3,
     4: _migrate_to_4,
     5: _migrate_to_5,
+    6: _migrate_to_6,
 }
 
 

@@ -311,3 +311,38 @@ class Outbox(SQLModel, table=True):
     args: str = Field(sa_column=Column(Text, nullable=False))  # JSON
     client_time: datetime
     actor: str
+
+
+class SyncUndo(SQLModel, table=True):
+    """Pre-images of rows a not-yet-acknowledged mutation changed on this workstation.
+
+    A pull rolls pending mutations back to the server's state with these,
+    applies the server's rows, then runs the still-pending mutations again
+    (the Replicache "rebase").  ``image`` is the row as JSON before the
+    mutation, or NULL when the mutation created the row.
+    """
+
+    __tablename__ = "sync_undo"
+
+    mutation_id: int = Field(primary_key=True)
+    seq: int = Field(primary_key=True)
+    table_name: str
+    row_key: str
+    image: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class SyncConflict(SQLModel, table=True):
+    """A change of ours the clinic server refused: kept until a person acts on it."""
+
+    __tablename__ = "sync_conflict"
+
+    mutation_id: int = Field(primary_key=True)  # the refused outbox entry
+    name: str
+    args: str = Field(sa_column=Column(Text, nullable=False))  # JSON, as pushed
+    reason: str
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
+    client_time: datetime
+    actor: str
+    recorded_at: datetime
+    resolved_at: datetime | None = None
+    resolution: str = ""  # rebooked | accepted | reapplied | dismissed

@@ -41,7 +41,14 @@ V4_TABLES = {
     "appointment_type", "schedule_exception", "waitlist_entry", "appointment_booking",
     "provider_booking",
 }  # fmt: skip
-LATER_TABLES = {"call_note", "callback", "recall", "hand_off"}  # schema v5 onwards
+LATER_TABLES = {
+    "call_note",
+    "callback",
+    "recall",
+    "hand_off",
+    "sync_undo",
+    "sync_conflict",
+}  # v5, v6
 
 
 def _rows(path, sql, params=()):

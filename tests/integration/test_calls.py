@@ -67,7 +67,7 @@ def test_schema_has_the_call_tables(clinic):
     b, *_ = clinic
     tables = {r[0] for r in _rows(b.path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"call_note", "callback", "recall", "hand_off"} <= tables
-    assert schema_version(b.path) == SCHEMA_VERSION == 5
+    assert schema_version(b.path) == SCHEMA_VERSION >= 5
 
 
 def test_log_call_with_callback_due(clinic):
@@ -361,6 +361,6 @@ def test_a_version_4_store_gains_the_call_tables(tmp_path):
         conn.execute("PRAGMA user_version=4")
         conn.commit()
     open_store(path).dispose()
-    assert schema_version(path) == 5
+    assert schema_version(path) == SCHEMA_VERSION
     tables = {r[0] for r in _rows(path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"call_note", "callback", "recall", "hand_off"} <= tables

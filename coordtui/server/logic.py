@@ -1,0 +1,506 @@
+"""What the clinic server does, without HTTP: enrol, authenticate, push, pull.
+
+Push runs each mutation in its own transaction that also bumps the client's
+``last_mutation_id``, records the result and writes the change log, so a
+replayed batch has exactly one effect.  The first statement of every write
+transaction takes the change-log head (``UPDATE srv_head ... RETURNING``),
+which serialises writers across server processes and makes change-log
+sequence numbers commit in order, so a pull never skips a late commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from coordtui.mutations import MUTATIONS, Context, MutationError, instant
+from coordtui.server.schema import (
+    is_postgres,
+    meta,
+    srv_change,
+    srv_client,
+    srv_enroll,
+    srv_head,
+    srv_result,
+    srv_version,
+)
+from coordtui.sync import rows
+from coordtui.sync.capture import track
+
+PAGE_ROWS = 2000
+ENROL_HOURS = 24
+
+
+class AuthError(Exception):
+    """Missing, unknown or revoked device token (HTTP 401)."""
+
+
+class GapError(Exception):
+    """A pushed mutation id skips ahead of the next one expected (HTTP 409)."""
+
+    def __init__(self, expected: int):
+        super().__init__(f"mutation id gap: expected {expected}")
+        self.expected = expected
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# ------------------------------------------------------------- enrolment
+
+
+def make_enrol_code(engine: Engine, hours: int = ENROL_HOURS) -> str:
+    """A one-time code (only its hash is stored), valid for ``hours``."""
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(12))
+    code = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(
+            srv_enroll.insert().values(
+                code_hash=_hash(_norm_code(code)),
+                created_at=now,
+                expires_at=now + timedelta(hours=hours),
+            )
+        )
+    return code
+
+
+def _norm_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def register(engine: Engine, code: str, name: str) -> tuple[str, str]:
+    """Spend an enrolment code; returns (client_id, device token). Raises AuthError."""
+    now = utcnow()
+    client_id = str(uuid.uuid4())
+    secret = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(srv_enroll).where(srv_enroll.c.code_hash == _hash(_norm_code(code)))
+        ).first()
+        if row is None or row.used_by is not None or row.expires_at < now:
+            raise AuthError("This enrolment code is unknown, used or expired.")
+        spent = conn.execute(
+            update(srv_enroll)
+            .where(srv_enroll.c.code_hash == row.code_hash, srv_enroll.c.used_by.is_(None))
+            .values(used_by=client_id)
+        ).rowcount
+        if spent != 1:
+            raise AuthError("This enrolment code is unknown, used or expired.")
+        conn.execute(
+            srv_client.insert().values(
+                client_id=client_id,
+                name=name[:100],
+                token_hash=_hash(secret),
+                created_at=now,
+                last_mutation_id=0,
+            )
+        )
+    return client_id, f"{client_id}.{secret}"
+
+
+def revoke(engine: Engine, client_id: str) -> bool:
+    with engine.begin() as conn:
+        return (
+            conn.execute(
+                update(srv_client)
+                .where(srv_client.c.client_id == client_id, srv_client.c.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            ).rowcount
+            == 1
+        )
+
+
+def clients(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(
+                    srv_client.c.client_id,
+                    srv_client.c.name,
+                    srv_client.c.created_at,
+                    srv_client.c.revoked_at,
+                    srv_client.c.last_mutation_id,
+                    srv_client.c.last_seen,
+                ).order_by(srv_client.c.created_at)
+            )
+        ]
+
+
+def authenticate(conn: Connection, token: str | None) -> str:
+    """The client id a bearer token belongs to; AuthError if missing, unknown or revoked."""
+    if not token or "." not in token:
+        raise AuthError("A device token is required; enrol with `coordtui connect`.")
+    client_id, secret = token.split(".", 1)
+    row = conn.execute(
+        select(srv_client.c.token_hash, srv_client.c.revoked_at).where(
+            srv_client.c.client_id == client_id[:36]
+        )
+    ).first()
+    if row is None or not hmac.compare_digest(row.token_hash, _hash(secret)):
+        raise AuthError("This device token is not known to the server.")
+    if row.revoked_at is not None:
+        raise AuthError("This workstation's token was revoked; enrol it again.")
+    return client_id
+
+
+# ------------------------------------------------------------------ push
+
+
+@dataclass
+class Pushed:
+    id: int
+    name: str
+    args: dict[str, Any]
+    client_time: str
+    actor: str
+
+
+def _take_head(conn: Connection) -> int:
+    return conn.execute(
+        update(srv_head)
+        .where(srv_head.c.id == 1)
+        .values(seq=srv_head.c.seq + 1)
+        .returning(srv_head.c.seq)
+    ).scalar_one()
+
+
+def _record_changes(conn: Connection, seq: int, touched: dict[tuple[str, str], bool]) -> None:
+    if not touched:
+        return
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    stmt = insert(srv_change)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["table_name", "row_key"],
+        set_={"seq": stmt.excluded.seq, "deleted": stmt.excluded.deleted},
+    )
+    conn.execute(
+        stmt,
+        [
+            {"table_name": t, "row_key": k, "seq": seq, "deleted": deleted}
+            for (t, k), deleted in sorted(touched.items())
+        ],
+    )
+
+
+def _maintain_slot_locks(session: Session, touched: dict[tuple[str, str], bool]) -> None:
+    """PostgreSQL only: mirror exclusive appointments into the exclusion-constrained table."""
+    ids = [k for (t, k) in touched if t == "appointment"]
+    if not ids:
+        return
+    conn = session.connection()
+    conn.execute(text("DELETE FROM slot_lock WHERE appointment_id = ANY(:ids)"), {"ids": ids})
+    conn.execute(
+        text(
+            "INSERT INTO slot_lock (appointment_id, provider_id, span) "
+            "SELECT a.id, a.provider_id, tstzrange(a.start_utc, a.end_utc, '[)') "
+            "FROM appointment a LEFT JOIN provider_booking pb ON pb.provider_id = a.provider_id "
+            "WHERE a.id = ANY(:ids) AND a.kind = 'scheduled' "
+            "AND a.status IN ('booked', 'arrived', 'in_room', 'done') "
+            "AND COALESCE(pb.overbook_allowance, 0) = 0"
+        ),
+        {"ids": ids},
+    )
+
+
+def _run_one(conn: Connection, client_id: str, m: Pushed, seq: int) -> dict[str, Any]:
+    session = Session(bind=conn)
+    session.info["no_search_index"] = True
+    touched: dict[tuple[str, str], bool] = {}
+    status, reason, detail = "applied", "", {}
+    try:
+        ctx = Context(actor=m.actor, mutation_id=m.id, client_time=instant(m.client_time))
+        with session.begin_nested():
+            touched = track(session, lambda *_: None)
+            result = MUTATIONS[m.name](session, dict(m.args), ctx)
+            session.flush()
+            if is_postgres(conn.engine):
+                _maintain_slot_locks(session, touched)
+        detail = {"result": result}
+    except MutationError as exc:
+        status, reason = "rejected", str(exc)
+        detail = {
+            "errors": exc.errors,
+            "alternatives": exc.alternatives,
+            "occurrences": exc.occurrences,
+        }
+        touched = {}
+    except IntegrityError:
+        status, reason = "rejected", "That time or record was just taken on another workstation."
+        detail = {"integrity": True}
+        touched = {}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        status, reason = "rejected", "The server could not read this change (invalid arguments)."
+        touched = {}
+    finally:
+        session.close()
+    _record_changes(conn, seq, touched)
+    conn.execute(
+        srv_result.insert().values(
+            client_id=client_id,
+            mutation_id=m.id,
+            name=m.name,
+            status=status,
+            reason=reason,
+            detail=json.dumps(detail, default=str),
+            at=utcnow(),
+        )
+    )
+    return {"id": m.id, "status": status, "reason": reason, "detail": detail}
+
+
+CRASH_AFTER_COMMIT = "COORDTUI_SERVER_CRASH_AFTER_COMMIT"  # tests: die before replying
+
+
+def push(engine: Engine, client_id: str, batch: list[Pushed]) -> dict[str, Any]:
+    """Apply a batch in order; each mutation commits on its own."""
+    results: list[dict[str, Any]] = []
+    last = 0
+    for m in batch:
+        with engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                seq = _take_head(conn)
+                last = conn.execute(
+                    select(srv_client.c.last_mutation_id).where(srv_client.c.client_id == client_id)
+                ).scalar_one()
+                if m.id <= last:
+                    trans.rollback()
+                    results.append(_stored_result(engine, client_id, m.id))
+                    continue
+                if m.id > last + 1:
+                    trans.rollback()
+                    raise GapError(last + 1)
+                outcome = _run_one(conn, client_id, m, seq)
+                conn.execute(
+                    srv_version.insert().values(seq=seq, id=str(uuid.uuid4()), at=utcnow())
+                )
+                conn.execute(
+                    update(srv_client)
+                    .where(srv_client.c.client_id == client_id)
+                    .values(last_mutation_id=m.id, last_seen=utcnow())
+                )
+                trans.commit()
+            except BaseException:
+                if trans.is_active:
+                    trans.rollback()
+                raise
+            last = m.id
+        results.append(outcome)
+        if os.environ.get(CRASH_AFTER_COMMIT):
+            os._exit(17)
+    return {"results": results, "last_mutation_id": last}
+
+
+def _stored_result(engine: Engine, client_id: str, mutation_id: int) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(srv_result).where(
+                srv_result.c.client_id == client_id, srv_result.c.mutation_id == mutation_id
+            )
+        ).first()
+    if row is None:
+        return {"id": mutation_id, "status": "duplicate", "reason": "", "detail": {}}
+    return {
+        "id": mutation_id,
+        "status": row.status,
+        "reason": row.reason,
+        "detail": json.loads(row.detail),
+        "duplicate": True,
+    }
+
+
+# ------------------------------------------------------------------ pull
+
+
+def encode_cursor(epoch: str, seq: int, vid: str, table: str = "", key: str = "") -> str:
+    raw = json.dumps([epoch, seq, vid, table, key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> tuple[str, int, str, str, str] | None:
+    if not cursor:
+        return None
+    try:
+        epoch, seq, vid, table, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return str(epoch), int(seq), str(vid), str(table), str(key)
+    except (ValueError, TypeError):
+        return None
+
+
+def pull(
+    reader: Engine,
+    client_id: str,
+    cursor: str | None,
+    pending_from: int | None = None,
+    limit: int = PAGE_ROWS,
+    want_remaining: bool = False,
+) -> dict[str, Any]:
+    """One page of changes after ``cursor``, read from one snapshot."""
+    limit = max(1, min(limit, 5000))
+    with reader.connect() as conn:
+        if is_postgres(reader):
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            epoch = meta(conn, "epoch")
+            position = decode_cursor(cursor)
+            reset = False
+            if position is not None:
+                c_epoch, c_seq, c_vid, c_table, c_key = position
+                vid = (
+                    conn.execute(
+                        select(srv_version.c.id).where(srv_version.c.seq == c_seq)
+                    ).scalar()
+                    if c_seq
+                    else ""
+                )
+                if c_epoch != epoch or (c_seq and vid != c_vid):
+                    reset, position = True, None
+            seq, table, key = (position[1], position[3], position[4]) if position else (0, "", "")
+            found = conn.execute(
+                text(
+                    "SELECT table_name, row_key, seq, deleted FROM srv_change "
+                    "WHERE (seq, table_name, row_key) > (:s, :t, :k) "
+                    "ORDER BY seq, table_name, row_key LIMIT :n"
+                ),
+                {"s": seq, "t": table, "k": key, "n": limit + 1},
+            ).all()
+            more = len(found) > limit
+            found = found[:limit]
+            changes = _page_rows(conn, found)
+            if found:
+                seq, table, key = found[-1].seq, found[-1].table_name, found[-1].row_key
+            vid = (
+                conn.execute(select(srv_version.c.id).where(srv_version.c.seq == seq)).scalar()
+                or ""
+                if seq
+                else ""
+            )
+            last = conn.execute(
+                select(srv_client.c.last_mutation_id).where(srv_client.c.client_id == client_id)
+            ).scalar_one()
+            results = []
+            if pending_from is not None and not more:
+                results = [
+                    {
+                        "id": r.mutation_id,
+                        "name": r.name,
+                        "status": r.status,
+                        "reason": r.reason,
+                        "detail": json.loads(r.detail),
+                    }
+                    for r in conn.execute(
+                        select(srv_result)
+                        .where(
+                            srv_result.c.client_id == client_id,
+                            srv_result.c.mutation_id >= pending_from,
+                            srv_result.c.mutation_id <= last,
+                            srv_result.c.status == "rejected",
+                        )
+                        .order_by(srv_result.c.mutation_id)
+                    )
+                ]
+            remaining = None
+            if want_remaining:
+                remaining = conn.execute(
+                    text(
+                        "SELECT count(*) FROM srv_change "
+                        "WHERE (seq, table_name, row_key) > (:s, :t, :k)"
+                    ),
+                    {"s": seq, "t": table, "k": key},
+                ).scalar_one()
+    return {
+        "cursor": encode_cursor(epoch or "", seq, vid, table, key),
+        "reset": reset,
+        "changes": changes,
+        "more": more,
+        "last_mutation_id": last,
+        "results": results,
+        "remaining": remaining,
+    }
+
+
+def _page_rows(conn: Connection, found) -> list[dict[str, Any]]:
+    by_table: dict[str, list[str]] = {}
+    for r in found:
+        if not r.deleted:
+            by_table.setdefault(r.table_name, []).append(r.row_key)
+    current = {name: rows.read_rows(conn, name, keys) for name, keys in by_table.items()}
+    out = []
+    for r in found:
+        row = None if r.deleted else current.get(r.table_name, {}).get(r.row_key)
+        out.append({"t": r.table_name, "k": r.row_key, "row": row})
+    return out
+
+
+# ------------------------------------------------------------- baseline
+
+
+def load_baseline(engine: Engine, source) -> int:
+    """Copy every synced row of a workstation store (an Engine) into an empty server.
+
+    How a clinic that ran coordtui stand-alone (or the demo) starts its server:
+    the rows become the server's first version; workstations then bootstrap.
+    """
+    copied = 0
+    with engine.begin() as conn, source.connect() as src:
+        seq = _take_head(conn)
+        if conn.execute(text("SELECT count(*) FROM srv_change")).scalar_one():
+            raise ValueError("The server already has data; a baseline goes into an empty one.")
+        for name in rows.SYNCED:
+            tbl = rows.table(name)
+            col = rows.key_column(tbl)
+            batch: list[dict[str, Any]] = []
+            for row in src.execute(select(tbl)).mappings():
+                batch.append(rows.encode(row))
+                if len(batch) >= 5000:
+                    copied += _copy(conn, name, batch, col.name, seq)
+                    batch = []
+            copied += _copy(conn, name, batch, col.name, seq)
+        conn.execute(srv_version.insert().values(seq=seq, id=str(uuid.uuid4()), at=utcnow()))
+        if is_postgres(engine):
+            conn.execute(
+                text(
+                    "INSERT INTO slot_lock (appointment_id, provider_id, span) "
+                    "SELECT a.id, a.provider_id, tstzrange(a.start_utc, a.end_utc, '[)') "
+                    "FROM appointment a LEFT JOIN provider_booking pb "
+                    "ON pb.provider_id = a.provider_id WHERE a.kind = 'scheduled' "
+                    "AND a.status IN ('booked', 'arrived', 'in_room', 'done') "
+                    "AND COALESCE(pb.overbook_allowance, 0) = 0 "
+                    "ON CONFLICT DO NOTHING"
+                )
+            )
+    return copied
+
+
+def _copy(conn: Connection, name: str, batch: list[dict[str, Any]], key: str, seq: int) -> int:
+    if not batch:
+        return 0
+    rows.upsert(conn, name, batch)
+    conn.execute(
+        srv_change.insert(),
+        [{"table_name": name, "row_key": str(r[key]), "seq": seq, "deleted": False} for r in batch],
+    )
+    return len(batch)

@@ -1,0 +1,287 @@
+"""The workstation's sync client: enrol, then rounds of push and pull over HTTP.
+
+One round pushes the outbox in batches (the server answers each mutation
+applied or rejected; a timeout or 5xx means send the same batch again) and
+then pulls pages until the server has nothing more, each page applied in
+one local transaction.  A file lock keeps two app instances on one store
+(two SSH sessions) from syncing it at the same time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import json
+import os
+import random
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from coordtui import __version__
+from coordtui.store.files import SCHEMA_VERSION
+from coordtui.sync import local
+from coordtui.sync.protocol import (
+    APP_HEADER,
+    MAX_BATCH,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    SCHEMA_HEADER,
+)
+
+URL, CLIENT_ID, TOKEN, CA = "sync.url", "sync.client_id", "sync.token", "sync.ca"
+LAST_OK, LAST_ERROR, LAST_TRY = "sync.last_ok", "sync.last_error", "sync.last_try"
+BACKOFF_MIN, BACKOFF_MAX = 1.0, 300.0
+
+
+class SyncError(Exception):
+    """A round could not finish; the message is safe to show and log (no patient data)."""
+
+
+class NotConnected(SyncError):
+    pass
+
+
+@dataclass
+class Round:
+    pushed: int = 0
+    rejected: int = 0
+    pages: int = 0
+    rows: int = 0
+    conflicts: int = 0
+    reset: bool = False
+    skipped: bool = False  # another process on this store was syncing
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+def backoff(failures: int, rng: random.Random | None = None) -> float:
+    """Seconds to wait after ``failures`` failed rounds in a row: exponential, with jitter."""
+    rng = rng or random.Random()
+    base = min(BACKOFF_MAX, BACKOFF_MIN * (2 ** max(0, failures - 1)))
+    return min(BACKOFF_MAX, base * rng.uniform(0.5, 1.5))
+
+
+def headers(token: str | None = None) -> dict[str, str]:
+    out = {
+        PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+        SCHEMA_HEADER: str(SCHEMA_VERSION),
+        APP_HEADER: __version__,
+        "content-type": "application/json",
+    }
+    if token:
+        out["authorization"] = f"Bearer {token}"
+    return out
+
+
+def _body(payload: Any) -> tuple[bytes, dict[str, str]]:
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    if len(raw) > 1024:
+        return gzip.compress(raw, 5), {"content-encoding": "gzip"}
+    return raw, {}
+
+
+def _refusal(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error") or response.reason_phrase)[:300]
+    except ValueError:
+        return response.reason_phrase
+
+
+def register(url: str, code: str, name: str, ca: str | None = None) -> tuple[str, str]:
+    """Spend an enrolment code at the server; returns (client_id, token)."""
+    body, extra = _body({"code": code, "name": name})
+    try:
+        response = httpx.post(
+            url.rstrip("/") + "/v1/register",
+            content=body,
+            headers={**headers(), **extra},
+            timeout=15,
+            verify=ca or True,
+        )
+    except httpx.HTTPError as exc:
+        raise SyncError(f"Cannot reach the server ({type(exc).__name__}).") from exc
+    if response.status_code != 200:
+        raise SyncError(f"Enrolment refused: {_refusal(response)}")
+    data = response.json()
+    return data["client_id"], data["token"]
+
+
+class SyncClient:
+    """Rounds of sync for one store; blocking (the app runs it in a thread)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        db_path: Path,
+        *,
+        timeout: float = 20.0,
+        page_rows: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
+        self.engine = engine
+        self.db_path = Path(db_path)
+        self.timeout = timeout
+        self.page_rows = page_rows
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._http: httpx.Client | None = None
+        self._http_key: tuple | None = None
+
+    # ---------------------------------------------------------- settings
+
+    def settings(self) -> tuple[str | None, str | None, str | None]:
+        with self.engine.connect() as conn:
+            return (
+                local.get_meta(conn, URL),
+                local.get_meta(conn, TOKEN),
+                local.get_meta(conn, CA),
+            )
+
+    @property
+    def connected(self) -> bool:
+        url, token, _ = self.settings()
+        return bool(url and token)
+
+    def enrol(self, url: str, code: str, name: str, ca: str | None = None) -> str:
+        client_id, token = register(url, code, name, ca)
+        local.write_meta(
+            self.engine,
+            {
+                URL: url.rstrip("/"),
+                CLIENT_ID: client_id,
+                TOKEN: token,
+                CA: ca,
+                local.CURSOR: None,
+            },
+        )
+        return client_id
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def _client(self) -> httpx.Client:
+        url, token, ca = self.settings()
+        if not (url and token):
+            raise NotConnected("This workstation is not connected to a clinic server.")
+        key = (url, token, ca)
+        if self._http is None or self._http_key != key:
+            self.close()
+            self._http = httpx.Client(
+                base_url=url,
+                headers=headers(token),
+                timeout=httpx.Timeout(self.timeout, connect=5.0),
+                verify=ca or True,
+                limits=httpx.Limits(max_keepalive_connections=2),
+            )
+            self._http_key = key
+        return self._http
+
+    def _post(self, path: str, payload: dict[str, Any]) -> httpx.Response:
+        body, extra = _body(payload)
+        try:
+            return self._client().post(path, content=body, headers=extra)
+        except httpx.HTTPError as exc:
+            self.close()  # a half-read connection is not reused
+            raise SyncError(f"Server unreachable ({type(exc).__name__}).") from exc
+
+    def _json(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            return response.json()
+        except ValueError as exc:
+            self.close()
+            raise SyncError("The server's answer was cut short.") from exc
+
+    # ------------------------------------------------------------ rounds
+
+    @contextmanager
+    def _exclusive(self):
+        lock_path = Path(f"{self.db_path}.sync-lock")
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def round(self, progress: Callable[[int, int | None], None] | None = None) -> Round:
+        """Push everything pending, then pull until up to date. Raises SyncError."""
+        report = Round()
+        with self._exclusive() as mine:
+            if not mine:
+                report.skipped = True
+                return report
+            local.write_meta(self.engine, {LAST_TRY: self._clock().isoformat()})
+            try:
+                self._push_all(report)
+                self._pull_all(report, progress)
+            except SyncError as exc:
+                local.write_meta(self.engine, {LAST_ERROR: str(exc)})
+                raise
+            local.write_meta(self.engine, {LAST_OK: self._clock().isoformat(), LAST_ERROR: None})
+        return report
+
+    def _push_all(self, report: Round) -> None:
+        gap_retry = True
+        while True:
+            batch = local.pending(self.engine, MAX_BATCH)
+            if not batch:
+                return
+            response = self._post("/v1/push", {"mutations": batch})
+            if response.status_code == 409 and gap_retry:
+                # The server expects an earlier id (new enrolment, restored server): a pull
+                # renumbers what is pending, then the batch goes again.
+                gap_retry = False
+                self._pull_all(report, None)
+                continue
+            if response.status_code != 200:
+                raise SyncError(f"Push refused ({response.status_code}): {_refusal(response)}")
+            data = self._json(response)
+            results = data.get("results") or []
+            report.pushed += len(results)
+            report.rejected += sum(1 for r in results if r.get("status") == "rejected")
+            report.results.extend(results)
+            # Acknowledgement (and the conflicts list) happens in the pull's transaction.
+            self._pull_all(report, None)
+            if len(batch) < MAX_BATCH:
+                return
+
+    def _pull_all(self, report: Round, progress) -> None:
+        while True:
+            with self.engine.connect() as conn:
+                cursor = local.get_meta(conn, local.CURSOR)
+            payload: dict[str, Any] = {
+                "cursor": cursor,
+                "pending_from": local.first_pending(self.engine),
+                "want_remaining": progress is not None,
+            }
+            if self.page_rows:
+                payload["limit"] = self.page_rows
+            response = self._post("/v1/pull", payload)
+            if response.status_code != 200:
+                raise SyncError(f"Pull refused ({response.status_code}): {_refusal(response)}")
+            page = self._json(response)
+            if page.get("reset") or not cursor:
+                report.reset = report.reset or bool(page.get("reset"))
+                page = {**page, "reset": True}  # start from a clean copy of the server
+            applied = local.apply_page(self.engine, page, self._clock())
+            report.pages += 1
+            report.rows += applied.rows
+            report.conflicts += applied.conflicts
+            if progress is not None:
+                progress(report.rows, page.get("remaining"))
+            if not page.get("more"):
+                return

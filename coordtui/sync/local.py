@@ -1,0 +1,318 @@
+"""The workstation's side of sync, on its SQLite store (no HTTP here).
+
+Local writes keep pre-images of the rows they touch (``sync_undo``).
+Applying a page from the server is one transaction: roll pending mutations
+back, write the server's rows, drop what the server acknowledged (refusals
+become ``sync_conflict`` rows in the same transaction, so none is lost),
+run the still-pending mutations again on top, fix the lookup index and move
+the cursor.  A kill at any point leaves either the old state or the new.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlmodel import Session
+
+from coordtui.store.models import Meta, Outbox, SyncConflict, SyncUndo
+from coordtui.sync import rows
+from coordtui.sync.capture import track, untrack
+
+CURSOR = "sync.cursor"
+
+
+def record_undo(session: Session, mutation_id: int) -> None:
+    """Keep the pre-image of every synced row this mutation is about to write."""
+    seq = [0]
+
+    def first_touch(name: str, key: str, _deleted: bool) -> None:
+        conn = session.connection()
+        image = rows.read_rows(conn, name, [key]).get(key)
+        seq[0] += 1
+        conn.execute(
+            insert(SyncUndo.__table__).values(
+                mutation_id=mutation_id,
+                seq=seq[0],
+                table_name=name,
+                row_key=key,
+                image=None if image is None else rows.dumps(image),
+            )
+        )
+
+    track(session, first_touch)
+
+
+# ---------------------------------------------------------------- state
+
+
+def get_meta(conn: Connection, key: str) -> str | None:
+    return conn.execute(select(Meta.value).where(Meta.key == key)).scalar()
+
+
+def set_meta(conn: Connection, key: str, value: str | None) -> None:
+    if value is None:
+        conn.execute(delete(Meta).where(Meta.key == key))
+        return
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    stmt = sqlite_insert(Meta).values(key=key, value=value)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+
+def read_meta(engine: Engine, key: str) -> str | None:
+    with engine.connect() as conn:
+        return get_meta(conn, key)
+
+
+def write_meta(engine: Engine, values: dict[str, str | None]) -> None:
+    with engine.begin() as conn:
+        for key, value in values.items():
+            set_meta(conn, key, value)
+
+
+def pending(engine: Engine, limit: int) -> list[dict[str, Any]]:
+    """The oldest outbox entries, as pushed."""
+    with engine.connect() as conn:
+        found = conn.execute(select(Outbox).order_by(Outbox.mutation_id).limit(limit)).all()
+    return [
+        {
+            "id": r.mutation_id,
+            "name": r.name,
+            "args": json.loads(r.args),
+            "client_time": _iso(r.client_time),
+            "actor": r.actor,
+        }
+        for r in found
+    ]
+
+
+def first_pending(engine: Engine) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(select(func.min(Outbox.mutation_id))).scalar()
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
+
+
+# ---------------------------------------------------------------- apply
+
+
+@dataclass
+class Applied:
+    rows: int = 0
+    acknowledged: int = 0
+    conflicts: int = 0
+    reapplied: int = 0
+    failed_locally: int = 0
+    patients: set[str] = field(default_factory=set)
+
+
+def apply_page(engine: Engine, page: dict[str, Any], now: datetime | None = None) -> Applied:
+    """Apply one pull page in one transaction (see the module docstring)."""
+    from coordtui.store import search
+
+    report = Applied()
+    final = not page.get("more")
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        # The server is the authority on references; a page may bring a child before
+        # its parent (whose latest change is later), so checks wait for convergence.
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                _undo_all(conn, report)
+                if page.get("reset"):
+                    _wipe(conn)
+                    search.rebuild_index(raw)
+                _write_changes(conn, page.get("changes") or [], report)
+                remaining = _outbox(conn)
+                if final:
+                    remaining = _acknowledge(conn, remaining, page, report, now)
+                _rerun(conn, remaining, report)
+                for patient_id in sorted(report.patients):
+                    search.index_patient(raw, patient_id)
+                set_meta(conn, CURSOR, page.get("cursor") or None)
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+    return report
+
+
+def _undo_all(conn: Connection, report: Applied) -> None:
+    undo = conn.execute(
+        select(SyncUndo).order_by(SyncUndo.mutation_id.desc(), SyncUndo.seq.desc())
+    ).all()
+    for u in undo:
+        if u.image is None:
+            rows.remove(conn, u.table_name, [u.row_key])
+        else:
+            rows.upsert(conn, u.table_name, [json.loads(u.image)])
+        if u.table_name == "patient":
+            report.patients.add(u.row_key)
+    if undo:
+        conn.execute(delete(SyncUndo))
+
+
+def _wipe(conn: Connection) -> None:
+    """Forget the server's rows (a new epoch); the outbox and conflicts stay."""
+    for name in reversed(rows.SYNCED):
+        conn.execute(delete(rows.table(name)))
+
+
+def _write_changes(conn: Connection, changes: list[dict[str, Any]], report: Applied) -> None:
+    upserts: dict[str, list[dict[str, Any]]] = {}
+    removals: dict[str, list[str]] = {}
+    for change in changes:
+        name, key, row = change["t"], str(change["k"]), change.get("row")
+        if name not in rows.ORDER:
+            continue  # a table this version does not know (a newer server)
+        if row is None:
+            removals.setdefault(name, []).append(key)
+        else:
+            upserts.setdefault(name, []).append(row)
+        if name == "patient":
+            report.patients.add(key)
+        report.rows += 1
+    for name in rows.SYNCED:
+        rows.upsert(conn, name, upserts.get(name, []))
+    for name in reversed(rows.SYNCED):
+        rows.remove(conn, name, removals.get(name, []))
+
+
+def _outbox(conn: Connection) -> list:
+    return conn.execute(select(Outbox).order_by(Outbox.mutation_id)).all()
+
+
+def _acknowledge(conn, remaining, page, report: Applied, now) -> list:
+    """Drop what the server has; keep its refusals as conflicts; close any id gap."""
+    last = int(page.get("last_mutation_id") or 0)
+    refused = {int(r["id"]): r for r in page.get("results") or []}
+    recorded = now or datetime.now(UTC)
+    for entry in remaining:
+        if entry.mutation_id > last:
+            break
+        report.acknowledged += 1
+        result = refused.get(entry.mutation_id)
+        if result is None:
+            continue
+        report.conflicts += 1
+        conn.execute(
+            insert(SyncConflict.__table__)
+            .values(
+                mutation_id=entry.mutation_id,
+                name=entry.name,
+                args=entry.args,
+                reason=str(result.get("reason") or "Refused by the clinic server."),
+                detail=json.dumps(result.get("detail") or {}),
+                client_time=entry.client_time,
+                actor=entry.actor,
+                recorded_at=recorded,
+            )
+            .prefix_with("OR IGNORE")
+        )
+    conn.execute(delete(Outbox).where(Outbox.mutation_id <= last))
+    remaining = [e for e in remaining if e.mutation_id > last]
+    if remaining and remaining[0].mutation_id > last + 1:
+        # The server lost our later acknowledged mutations (restored from a backup) or
+        # this is a new enrolment: renumber what is pending so it follows on.
+        shift = remaining[0].mutation_id - (last + 1)
+        conn.execute(
+            update(Outbox)
+            .where(Outbox.mutation_id > last)
+            .values(mutation_id=Outbox.mutation_id - shift)
+        )
+        conn.execute(
+            text(
+                "UPDATE sqlite_sequence SET seq = (SELECT max(mutation_id) FROM outbox) "
+                "WHERE name = 'outbox'"
+            )
+        )
+        remaining = _outbox(conn)
+    return remaining
+
+
+def _rerun(conn: Connection, remaining: list, report: Applied) -> None:
+    """Run still-pending mutations again over the server's state (the rebase)."""
+    if not remaining:
+        return
+    from coordtui.mutations import MUTATIONS, Context, MutationError
+
+    session = Session(bind=conn)
+    try:
+        for entry in remaining:
+            ctx = Context(
+                actor=entry.actor, mutation_id=entry.mutation_id, client_time=entry.client_time
+            )
+            try:
+                with session.begin_nested():
+                    record_undo(session, entry.mutation_id)
+                    MUTATIONS[entry.name](session, json.loads(entry.args), ctx)
+                    session.flush()
+                report.reapplied += 1
+            except (MutationError, KeyError, TypeError, ValueError):
+                # No longer fits locally; the server will decide, and a refusal comes
+                # back as a conflict.  Until then it shows in the pending list only.
+                report.failed_locally += 1
+            finally:
+                session.expunge_all()
+                untrack(session)
+    finally:
+        session.close()
+
+
+# ------------------------------------------------------------- conflicts
+
+
+@dataclass(frozen=True)
+class Conflict:
+    mutation_id: int
+    name: str
+    args: dict[str, Any]
+    reason: str
+    detail: dict[str, Any]
+    client_time: datetime
+    actor: str
+    recorded_at: datetime
+    resolved_at: datetime | None
+    resolution: str
+
+
+def conflicts(engine: Engine, include_resolved: bool = False) -> list[Conflict]:
+    query = select(SyncConflict).order_by(SyncConflict.mutation_id)
+    if not include_resolved:
+        query = query.where(SyncConflict.resolved_at.is_(None))
+    with engine.connect() as conn:
+        found = conn.execute(query).all()
+    return [
+        Conflict(
+            r.mutation_id,
+            r.name,
+            json.loads(r.args),
+            r.reason,
+            json.loads(r.detail or "{}"),
+            r.client_time,
+            r.actor,
+            r.recorded_at,
+            r.resolved_at,
+            r.resolution,
+        )
+        for r in found
+    ]
+
+
+def resolve_conflict(engine: Engine, mutation_id: int, resolution: str, at: datetime) -> bool:
+    with engine.begin() as conn:
+        return (
+            conn.execute(
+                update(SyncConflict)
+                .where(SyncConflict.mutation_id == mutation_id, SyncConflict.resolved_at.is_(None))
+                .values(resolved_at=at, resolution=resolution)
+            ).rowcount
+            == 1
+        )
