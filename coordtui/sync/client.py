@@ -14,6 +14,7 @@ import gzip
 import json
 import os
 import random
+import ssl
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,6 +87,11 @@ def _body(payload: Any) -> tuple[bytes, dict[str, str]]:
     return raw, {}
 
 
+def _verify(ca: str | None):
+    """Trust the clinic's own CA when one is pinned, else the system's."""
+    return ssl.create_default_context(cafile=ca) if ca else True
+
+
 def _refusal(response: httpx.Response) -> str:
     try:
         return str(response.json().get("error") or response.reason_phrase)[:300]
@@ -102,7 +108,7 @@ def register(url: str, code: str, name: str, ca: str | None = None) -> tuple[str
             content=body,
             headers={**headers(), **extra},
             timeout=15,
-            verify=ca or True,
+            verify=_verify(ca),
         )
     except httpx.HTTPError as exc:
         raise SyncError(f"Cannot reach the server ({type(exc).__name__}).") from exc
@@ -177,7 +183,7 @@ class SyncClient:
                 base_url=url,
                 headers=headers(token),
                 timeout=httpx.Timeout(self.timeout, connect=5.0),
-                verify=ca or True,
+                verify=_verify(ca),
                 limits=httpx.Limits(max_keepalive_connections=2),
             )
             self._http_key = key
