@@ -17,6 +17,7 @@ from typing import Any
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from coordtui.config import Config
@@ -24,6 +25,7 @@ from coordtui.screens.help import HelpEntry, HelpScreen
 from coordtui.screens.lock import LockScreen
 from coordtui.screens.queue import QueueScreen
 from coordtui.service import Service
+from coordtui.sync.runner import Outcome, SyncRunner
 from coordtui.themes import ALL as EXTRA_THEMES
 from coordtui.themes import THEME_NAMES
 
@@ -46,6 +48,12 @@ def _calls_screen():
     return CallsScreen()
 
 
+def _sync_screen():
+    from coordtui.screens.sync import SyncScreen
+
+    return SyncScreen()
+
+
 class WriteFailure(str):
     """A refused write: reads as its message, and carries field -> message for forms."""
 
@@ -65,6 +73,7 @@ class CoordApp(App):
         "lookup": _lookup_screen,
         "book": _book_screen,
         "calls": _calls_screen,
+        "sync": _sync_screen,
     }
     DEFAULT_MODE = "queue"
     BINDINGS = [
@@ -86,6 +95,8 @@ class CoordApp(App):
         Binding("3", "switch_mode('book')", "Book", show=False, id="app.book_alt"),
         Binding("f5", "switch_mode('calls')", "Calls", show=False, id="app.calls"),
         Binding("4", "switch_mode('calls')", "Calls", show=False, id="app.calls_alt"),
+        Binding("f6", "switch_mode('sync')", "Sync", show=False, id="app.sync"),
+        Binding("5", "switch_mode('sync')", "Sync", show=False, id="app.sync_alt"),
         Binding("ctrl+l", "lock", "Lock", show=False, id="app.lock"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
     ]
@@ -97,6 +108,14 @@ class CoordApp(App):
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coordtui-writer")
         self._last_input = monotonic()
         self.writes_in_flight = 0
+        # Background sync with the clinic server (a thread of its own; idle when not enrolled).
+        self.sync_outcome: Outcome | None = None  # the latest round this session
+        self.sync_runner = SyncRunner(
+            service.sync_connected,
+            service.sync_client,
+            lambda outcome: self.post_message(self.SyncDone(outcome)),
+            config.sync_seconds,
+        )
 
     @property
     def colour(self) -> bool:
@@ -113,8 +132,21 @@ class CoordApp(App):
             self.set_interval(5, self._check_idle)
 
     def on_ready(self) -> None:
-        """First frame is on screen: now load the ORM for writes, off the event loop."""
-        self.run_worker(self.service.warm_up, thread=True, group="warm-up")
+        """First frame is on screen: now, off the event loop, load the ORM for writes and
+        the Calls screen's module (so F5 need not import it), then run the full garbage
+        collection that start-up (the ORM import above all) has made due, while idle:
+        left alone it lands on the first busy key, such as F5 (60-200 ms measured)."""
+
+        def warm_up() -> None:
+            import gc
+
+            self.service.warm_up()
+            import coordtui.screens.calls  # noqa: F401
+
+            gc.collect()
+
+        self.run_worker(warm_up, thread=True, group="warm-up")
+        self.sync_runner.start()
 
     # ------------------------------------------------------------- writes
 
@@ -144,6 +176,8 @@ class CoordApp(App):
 
     def _write_done(self, done, result, error) -> None:
         self.writes_in_flight -= 1
+        if error is None:
+            self.sync_runner.poke()  # send it soon
         done(result, error)
         self.refresh_pending()
 
@@ -151,13 +185,53 @@ class CoordApp(App):
         from coordtui.widgets.clinic_header import ClinicHeader
 
         pending, overdue = self.service.pending_count(), self.service.overdue_count()
+        badge = self.sync_badge()
         for header in self.screen.query(ClinicHeader):
             header.pending = pending
             header.overdue = overdue
+            header.sync = badge
+
+    # ---------------------------------------------------------------- sync
+
+    class SyncDone(Message):
+        """A background sync round finished (posted from the sync thread)."""
+
+        def __init__(self, outcome: Outcome) -> None:
+            super().__init__()
+            self.outcome = outcome
+
+    def sync_badge(self):
+        """The header's sync state: stored status, corrected by this session's latest round."""
+        from coordtui.widgets.clinic_header import SyncBadge
+
+        status = self.service.sync_status()
+        online = status.online
+        if status.connected and self.sync_outcome is not None and self.sync_outcome.connected:
+            online = self.sync_outcome.ok
+        return SyncBadge(status.connected, online, status.last_ok, self.service.conflict_count())
+
+    def sync_now(self) -> None:
+        self.sync_runner.run_now()
+
+    def on_coord_app_sync_done(self, message: SyncDone) -> None:
+        outcome = message.outcome
+        self.sync_outcome = outcome
+        self.refresh_pending()
+        screen = self.screen
+        hook = getattr(screen, "on_sync_round", None)
+        if hook is not None:
+            hook(outcome)
+        elif outcome.rows and callable(getattr(screen, "reload", None)):
+            # The queue also notices through data_version; this spares it the wait.
+            screen.reload()
 
     async def _on_exit_app(self) -> None:
         self._writer.shutdown(wait=True)  # a confirmed write always finishes
+        self.sync_runner.stop(timeout=3.0)  # a round cut short is safe: rounds are transactional
         await super()._on_exit_app()
+
+    def on_unmount(self) -> None:
+        self.sync_runner.stop(timeout=3.0)  # however the app ends (tests end it without quit)
 
     async def book_for(self, patient_id: str, given: str, family: str, record_number: str) -> None:
         """`b` anywhere: open Book with this patient chosen."""

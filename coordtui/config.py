@@ -32,6 +32,7 @@ class Config:
     wait_alert_minutes: int = 20
     idle_lock_minutes: int = 10  # 0 turns the idle lock off
     refresh_seconds: float = 1.0  # how often other processes' commits are checked
+    sync_seconds: float = 3.0  # idle sync interval with the clinic server (0: only after writes)
     theme: str = "default"
     date_order: str = "DMY"
     privacy: bool = False  # start with names masked to initials
@@ -78,6 +79,7 @@ _ENV = {
     "COORDTUI_WAIT_ALERT_MINUTES": "wait_alert_minutes",
     "COORDTUI_IDLE_LOCK_MINUTES": "idle_lock_minutes",
     "COORDTUI_REFRESH_SECONDS": "refresh_seconds",
+    "COORDTUI_SYNC_SECONDS": "sync_seconds",
     "COORDTUI_THEME": "theme",
     "COORDTUI_DATE_ORDER": "date_order",
     "COORDTUI_PRIVACY": "privacy",
@@ -130,6 +132,11 @@ def _coerce(key: str, value, where) -> object:
             if not 0.2 <= seconds <= 60:
                 raise ValueError
             return seconds
+        if key == "sync_seconds":
+            seconds = float(value)
+            if not (seconds == 0 or 0.2 <= seconds <= 3600):
+                raise ValueError
+            return seconds
         if key in ("privacy", "allow_empty_resolved_note"):
             if isinstance(value, bool):
                 return value
@@ -163,6 +170,7 @@ def _coerce(key: str, value, where) -> object:
         "wait_alert_minutes": "a whole number of minutes, 1 to 1440",
         "idle_lock_minutes": "a whole number of minutes, 0 (off) to 1440",
         "refresh_seconds": "seconds between 0.2 and 60",
+        "sync_seconds": "seconds between 0.2 and 3600, or 0 (sync only after changes)",
         "keymap": 'a table of binding id = "keys", e.g. check_in = "a,f7"',
         "user": "a non-empty name",
     }

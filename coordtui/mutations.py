@@ -302,36 +302,83 @@ def register_patient(session: Session, args: dict[str, Any], ctx: Context) -> di
     return {"patient_id": patient.id}
 
 
+def _fields_changed_since(session: Session, patient: Patient, base: int) -> set[str] | None:
+    """Fields changed on ``patient`` after version ``base``; None when that cannot be told.
+
+    Each ``updated`` event records the version it made and its field names, so
+    versions ``base+1 .. current`` should each have one.  If any is missing (an
+    event written before versions were recorded, a merge, a base this record
+    never had), what changed is unknown and the caller treats it as a clash.
+    Event times are no substitute: they are the editing workstation's clock, and
+    offline edits reach the server in any order.
+    """
+    if base > patient.version:
+        return None
+    wanted = set(range(base + 1, patient.version + 1))
+    found: dict[int, set[str]] = {}
+    details = session.exec(
+        select(PatientEvent.detail).where(
+            PatientEvent.patient_id == patient.id, PatientEvent.kind == "updated"
+        )
+    )
+    for raw in details:
+        detail = json.loads(raw or "{}")
+        version = detail.get("version")
+        if isinstance(version, int) and version in wanted:
+            found.setdefault(version, set()).update(str(f) for f in detail.get("fields") or [])
+    if set(found) != wanted:
+        return None
+    return set().union(*found.values())
+
+
 @mutation
 def update_patient(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Apply field changes made against ``base_version``; a stale edit is refused."""
+    """Apply field changes made against ``base_version``.
+
+    A stale edit (the record moved on since ``base_version``) still applies
+    when none of the fields it changes were changed in between: disjoint edits
+    merge.  If they overlap, or what changed in between is unknown, it is
+    refused naming the fields (never their values), and after sync the refusal
+    is a conflict for a person to settle.
+    """
     clinic = _clinic(session)
     patient = _get(session, Patient, args["patient_id"], "Patient")
     at = instant(args["at"])
     base = args.get("base_version")
-    if base is not None and int(base) != patient.version:
-        raise MutationError(
-            "This patient was changed elsewhere since you opened it; reopen to see the changes."
-        )
+    base = None if base is None else int(base)
     checked = validate_patient(
         dict(args.get("changes", {})), at.date(), clinic.phone_region, partial=True
     )
     if not checked.ok:
         raise MutationError("Please correct the highlighted fields.", errors=checked.errors)
-    if "record_number" in checked.values:
-        clash = session.exec(
+    changed = sorted(k for k, v in checked.values.items() if getattr(patient, k) != v)
+    if not changed:
+        return {"patient_id": patient.id, "version": patient.version, "changed": []}
+    if base is not None and base != patient.version:
+        since = _fields_changed_since(session, patient, base)
+        if since is None:
+            raise MutationError(
+                "This patient was changed elsewhere since you opened it; reopen to see the changes."
+            )
+        clash = sorted(since.intersection(changed))
+        if clash:
+            raise MutationError(
+                f"Fields changed elsewhere since you opened this record: {', '.join(clash)}. "
+                "Reopen it to see the current values, then edit again.",
+                errors={name: "Changed elsewhere since you opened this record." for name in clash},
+            )
+    if "record_number" in changed:
+        taken = session.exec(
             select(Patient.id).where(
                 Patient.record_number == checked.values["record_number"], Patient.id != patient.id
             )
         ).first()
-        if clash:
+        if taken:
             raise MutationError("This record number is already in use.", field="record_number")
-    changed = sorted(k for k, v in checked.values.items() if getattr(patient, k) != v)
     for name in changed:
         setattr(patient, name, checked.values[name])
-    if not changed:
-        return {"patient_id": patient.id, "version": patient.version, "changed": []}
     _touch(patient, ctx, at)
+    extra = {} if base is None else {"base": base}
     _patient_event(
         session,
         args.get("event_id") or f"{patient.id}:v{patient.version}",
@@ -340,6 +387,8 @@ def update_patient(session: Session, args: dict[str, Any], ctx: Context) -> dict
         at,
         ctx,
         fields=changed,
+        version=patient.version,
+        **extra,
     )
     _reindex(session, patient.id)
     return {"patient_id": patient.id, "version": patient.version, "changed": changed}
@@ -473,6 +522,8 @@ def undo_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
         raise MutationError("The status changed elsewhere; nothing was undone.")
     at = instant(args["at"])
     restored = target.from_status
+    if restored in ACTIVE and Status(appointment.status) not in ACTIVE:
+        _refuse_if_retaken(session, appointment)
     _status_event(
         session,
         ctx,
@@ -498,6 +549,22 @@ def undo_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
         appointment.cancel_reason = ""
     _touch(appointment, ctx, at)
     return {"appointment_id": appointment.id, "status": restored.value, "undid": target.id}
+
+
+def _refuse_if_retaken(session: Session, appointment: Appointment) -> None:
+    """Undoing a cancel or no-show gives the time back only if nobody was booked into it since."""
+    if appointment.kind != "scheduled":
+        return
+    start, end = _utc(appointment.start_utc), _utc(appointment.end_utc)
+    others = [
+        b
+        for b in _booked(session, start, end, provider_id=appointment.provider_id)
+        if b.id != appointment.id
+    ]
+    if len(others) > _allowance(session, appointment.provider_id):
+        raise MutationError(
+            "That time has been booked again since; book the patient a new time instead."
+        )
 
 
 # --------------------------------------------------------------- booking

@@ -575,9 +575,18 @@ class Service:
         )
         return {**result, "capped": capped or result.get("capped", False)}
 
-    def callbacks_due(self, now: datetime | None = None) -> list[CallbackRow]:
-        """Open callbacks, soonest due first (overdue, then due now, then later)."""
-        return self.reads.run(call_reads.callbacks, _aware(now) if now else self.now())
+    def callbacks_due(
+        self, now: datetime | None = None, limit: int | None = None
+    ) -> list[CallbackRow]:
+        """Open callbacks, soonest due first (overdue, then due now, then later).
+
+        ``limit``: only the first that many of that order (picked in SQL).
+        """
+        when = _aware(now) if now else self.now()
+        return self.reads.run(call_reads.callbacks, when, False, limit)
+
+    def open_callback_count(self) -> int:
+        return self.reads.run(call_reads.open_callback_count)
 
     def overdue_count(self) -> int:
         return self.reads.run(call_reads.overdue_count, self.now())
@@ -680,6 +689,56 @@ class Service:
 
     def day_summary(self, day: date) -> Summary:
         return self.reads.run(call_reads.day_summary, day, self.zone, self.now())
+
+    # --------------------------------------------------------------- sync
+    #
+    # Status and conflicts for the header and the Sync screen (F6); the rounds
+    # run in the background (coordtui.sync.runner).  Conflict actions write:
+    # call them on the writer thread.  Details in coordtui.sync.review.
+
+    def sync_status(self):
+        from coordtui.sync import review
+
+        return review.status(self)
+
+    def sync_connected(self) -> bool:
+        """Enrolled with a clinic server (plain read: cheap enough to poll)."""
+        return bool(self.reads.meta("sync.url") and self.reads.meta("sync.token"))
+
+    def sync_client(self, timeout: float = 10.0):
+        from coordtui.sync.client import SyncClient
+
+        return SyncClient(self.engine, self.db_path, timeout=timeout, clock=self.now)
+
+    def conflict_count(self) -> int:
+        from coordtui.sync import review
+
+        return review.conflict_count(self)
+
+    def sync_conflicts(self, include_resolved: bool = False):
+        from coordtui.sync import review
+
+        return review.conflicts(self, include_resolved)
+
+    def pending_changes(self, limit: int = 200):
+        from coordtui.sync import review
+
+        return review.pending(self, limit)
+
+    def rebook_conflict(self, mutation_id: int, option: int) -> dict:
+        from coordtui.sync import review
+
+        return review.rebook(self, mutation_id, option)
+
+    def accept_conflict(self, mutation_id: int) -> dict:
+        from coordtui.sync import review
+
+        return review.accept(self, mutation_id)
+
+    def reapply_conflict(self, mutation_id: int) -> dict:
+        from coordtui.sync import review
+
+        return review.reapply(self, mutation_id)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -35,6 +35,7 @@ class PatientScreen(Screen):
         Binding("m", "merge", "Merge duplicate", id="patient.merge"),
         Binding("b", "book", "Book", id="patient.book"),
         Binding("c", "log_call", "Call", id="patient.call"),
+        Binding("F", "recall", "Recall", key_display="F", id="patient.recall"),
         Binding("escape", "back", "Back", id="patient.back"),
     ]
 
@@ -61,7 +62,7 @@ class PatientScreen(Screen):
 
     def check_action(self, action: str, parameters) -> bool | None:
         if (
-            action in ("edit", "merge", "book")
+            action in ("edit", "merge", "book", "recall")
             and self.record is not None
             and self.record.merged_into
         ):
@@ -187,6 +188,14 @@ class PatientScreen(Screen):
         if self.record is not None:
             name = Text(clean(f"{self.record.family_name}, {self.record.given_name}"))
             log_call_for(self.app, self.record.id, name, None, self.refresh_card)
+
+    def action_recall(self) -> None:
+        """F: put this patient on the recall list (follow-up due by a date)."""
+        from coordtui.screens.recall_form import RecallFormScreen
+
+        if self.record is not None:
+            name = Text(clean(f"{self.record.family_name}, {self.record.given_name}"))
+            self.app.push_screen(RecallFormScreen(self.record.id, name))
 
     async def action_book(self) -> None:
         record = self.record

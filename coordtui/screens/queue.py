@@ -93,6 +93,10 @@ class QueueScreen(Screen):
         Binding("b", "book_patient", "Book", id="queue.book"),
         Binding("c", "log_call", "Call", id="queue.call"),
         Binding("o", "hand_off", "Hand-off note", show=False, id="queue.hand_off"),
+        Binding(
+            "F", "recall", "Recall (follow-up)", key_display="F", show=False, id="queue.recall"
+        ),
+        Binding("S", "day_summary", "Day summary", key_display="S", show=False, id="queue.summary"),
         *day_bindings("queue"),
         Binding("p", "provider", "Provider filter", show=False, id="queue.provider"),
         Binding("f", "filter", "Filter by name", show=False, id="queue.filter"),
@@ -318,7 +322,7 @@ class QueueScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if (
-            action in ("status", "undo", "open_patient", "book_patient")
+            action in ("status", "undo", "open_patient", "book_patient", "recall")
             and self._selected() is None
         ):
             return None  # shown greyed: there is no row to act on
@@ -447,6 +451,20 @@ class QueueScreen(Screen):
                 self.reload,
             )
 
+    def action_recall(self) -> None:
+        """F: a follow-up due by a date for this row's patient, linked to this visit."""
+        from coordtui.screens.recall_form import RecallFormScreen
+
+        row = self._selected()
+        if row is not None:
+            who = Text(patient_label(row, self.privacy))
+            self.app.push_screen(RecallFormScreen(row.patient_id, who, row.id))
+
+    def action_day_summary(self) -> None:
+        from coordtui.screens.day_summary import DaySummaryScreen
+
+        self.app.push_screen(DaySummaryScreen(self.day))
+
     def action_hand_off(self) -> None:
         """A short note for the care team on this visit ("needs interpreter", "wheelchair")."""
         row = self._selected()
@@ -457,8 +475,12 @@ class QueueScreen(Screen):
         presets = ["Needs interpreter", "Wheelchair", "Hard of hearing", "Bring to room 2"]
         self.app.push_screen(
             ReasonScreen(title, presets),
-            lambda note: note and self._write(
-                row.id, lambda: self.service.add_hand_off(row.id, note), "Hand-off noted."),
+            lambda note: (
+                note
+                and self._write(
+                    row.id, lambda: self.service.add_hand_off(row.id, note), "Hand-off noted."
+                )
+            ),
         )
 
     def action_walk_in(self) -> None:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlmodel import Session
 
 from coordtui.mutations import MUTATIONS, Context, MutationError, instant
@@ -39,7 +39,7 @@ from coordtui.server.schema import (
 from coordtui.sync import rows
 from coordtui.sync.capture import track
 
-PAGE_ROWS = 2000
+PAGE_ROWS = 5000  # a bootstrap page: fewer commits on the workstation (see BENCHMARKS.md)
 ENROL_HOURS = 24
 
 
@@ -251,7 +251,20 @@ def _run_one(conn: Connection, client_id: str, m: Pushed, seq: int) -> dict[str,
         status, reason = "rejected", "That time or record was just taken on another workstation."
         detail = {"integrity": True}
         touched = {}
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+        DataError,
+        StatementError,
+    ) as exc:
+        if isinstance(exc, DBAPIError) and not isinstance(exc, DataError):
+            raise  # locked, lost connection...: transient, the workstation retries
+        # A rejection, not an HTTP error: an error would make the workstation resend the
+        # same batch for ever.  The savepoint is gone, so the transaction is still usable.
         status, reason = "rejected", "The server could not read this change (invalid arguments)."
         touched = {}
     finally:
@@ -470,15 +483,9 @@ def load_baseline(engine: Engine, source) -> int:
         if conn.execute(text("SELECT count(*) FROM srv_change")).scalar_one():
             raise ValueError("The server already has data; a baseline goes into an empty one.")
         for name in rows.SYNCED:
-            tbl = rows.table(name)
-            col = rows.key_column(tbl)
-            batch: list[dict[str, Any]] = []
-            for row in src.execute(select(tbl)).mappings():
-                batch.append(rows.encode(row))
-                if len(batch) >= 5000:
-                    copied += _copy(conn, name, batch, col.name, seq)
-                    batch = []
-            copied += _copy(conn, name, batch, col.name, seq)
+            key = rows.key_column(rows.table(name)).name
+            for batch in rows.read_all(src, name, 5000):
+                copied += _copy(conn, name, batch, key, seq)
         conn.execute(srv_version.insert().values(seq=seq, id=str(uuid.uuid4()), at=utcnow()))
         if is_postgres(engine):
             conn.execute(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from coordtui.store.models import Meta, Outbox, SyncConflict, SyncUndo
@@ -23,6 +24,10 @@ from coordtui.sync import rows
 from coordtui.sync.capture import track, untrack
 
 CURSOR = "sync.cursor"
+# Set by a reset page, cleared by the last page of that bootstrap: until then the
+# synced tables' plain indexes (their SQL is the value) and the lookup index are not
+# kept row by row but built once at the end, several times faster (see BENCHMARKS.md).
+REINDEX = "sync.reindex"
 
 
 def record_undo(session: Session, mutation_id: int) -> None:
@@ -131,13 +136,20 @@ def apply_page(engine: Engine, page: dict[str, Any], now: datetime | None = None
                 if page.get("reset"):
                     _wipe(conn)
                     search.rebuild_index(raw)
+                    set_meta(conn, REINDEX, rows.drop_indexes(conn, get_meta(conn, REINDEX)))
                 _write_changes(conn, page.get("changes") or [], report)
                 remaining = _outbox(conn)
                 if final:
                     remaining = _acknowledge(conn, remaining, page, report, now)
                 _rerun(conn, remaining, report)
-                for patient_id in sorted(report.patients):
-                    search.index_patient(raw, patient_id)
+                if bulk := get_meta(conn, REINDEX):  # a bootstrap: built after its last page
+                    if final:
+                        rows.restore_indexes(conn, bulk)
+                        search.rebuild_index(raw)
+                        set_meta(conn, REINDEX, None)
+                else:
+                    for patient_id in sorted(report.patients):
+                        search.index_patient(raw, patient_id)
                 set_meta(conn, CURSOR, page.get("cursor") or None)
         finally:
             raw.execute("PRAGMA foreign_keys=ON")
@@ -222,6 +234,18 @@ def _acknowledge(conn, remaining, page, report: Applied, now) -> list:
         # The server lost our later acknowledged mutations (restored from a backup) or
         # this is a new enrolment: renumber what is pending so it follows on.
         shift = remaining[0].mutation_id - (last + 1)
+        # Refusals listed under ids above ``last`` were of mutations the server no longer
+        # has; those ids are about to be reused, and a new refusal under one of them must
+        # not be lost to the old one.  Move them below every other id, in order.
+        low, high = conn.execute(
+            select(func.min(SyncConflict.mutation_id), func.max(SyncConflict.mutation_id))
+        ).one()
+        if high is not None and high > last:
+            conn.execute(
+                update(SyncConflict)
+                .where(SyncConflict.mutation_id > last)
+                .values(mutation_id=SyncConflict.mutation_id - (high - min(low, 1) + 1))
+            )
         conn.execute(
             update(Outbox)
             .where(Outbox.mutation_id > last)
@@ -255,9 +279,12 @@ def _rerun(conn: Connection, remaining: list, report: Applied) -> None:
                     MUTATIONS[entry.name](session, json.loads(entry.args), ctx)
                     session.flush()
                 report.reapplied += 1
-            except (MutationError, KeyError, TypeError, ValueError):
+            except (MutationError, IntegrityError, KeyError, TypeError, ValueError):
                 # No longer fits locally; the server will decide, and a refusal comes
                 # back as a conflict.  Until then it shows in the pending list only.
+                # IntegrityError: on a page before the last, a mutation the server
+                # already applied is still pending here and its rows (same ids) came
+                # back in the page; its savepoint is rolled back, the page goes on.
                 report.failed_locally += 1
             finally:
                 session.expunge_all()

@@ -133,10 +133,12 @@ def test_register_and_update_patient(day):
     pid = made["patient_id"]
     updated = svc.update_patient(pid, 1, {"preferred_language": "it"})
     assert updated["version"] == 2
-    with pytest.raises(MutationError, match="changed elsewhere"):
-        svc.update_patient(pid, 1, {"email": "z@example.org"})
+    # Stale (base 1, now 2): another field merges; the same field is refused by name.
+    assert svc.update_patient(pid, 1, {"email": "z@example.org"})["version"] == 3
+    with pytest.raises(MutationError, match="changed elsewhere.*preferred_language"):
+        svc.update_patient(pid, 1, {"preferred_language": "fr"})
     with pytest.raises(MutationError) as info:
-        svc.update_patient(pid, 2, {"dob": "2999-01-01"})
+        svc.update_patient(pid, 3, {"dob": "2999-01-01"})
     assert "dob" in info.value.errors
 
 
@@ -173,3 +175,29 @@ def test_pragmas_in_effect(day):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_undoing_a_cancel_is_refused_once_the_time_was_booked_again(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.sync_env import baseline_clinic, server_overlaps
+
+    b, ids = baseline_clinic(tmp_path / "s.db")
+    b.close()
+    svc = Service(tmp_path / "s.db", actor="desk")
+    try:
+        start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+        start += timedelta(days=1)
+        (p1, p2), dr = ids["patients"][:2], ids["providers"][0]
+        first = svc.book(p1, dr, start, "Consultation")["appointment_id"]
+        svc.set_status(first, "cancelled", "rang to cancel")
+        svc.book(p2, dr, start, "Consultation")
+        with pytest.raises(MutationError, match="booked again"):
+            svc.undo_status(first)
+        assert svc.queue_row(first).status == "cancelled"
+        assert server_overlaps(svc.engine) == []
+        later = svc.book(p1, dr, start + timedelta(hours=2), "Consultation")["appointment_id"]
+        svc.set_status(later, "cancelled", "rang to cancel")
+        assert svc.undo_status(later)["status"] == "booked"  # a free time comes back
+    finally:
+        svc.close()

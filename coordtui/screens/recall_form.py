@@ -1,0 +1,129 @@
+"""Set a recall (follow-up due by a date) for one patient: F on the card or a queue row.
+
+The form saves through the app's writer itself, so a refusal lands next to
+the field it concerns and what was typed stays; it closes only once saved.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label
+
+from coordtui.domain.calls import REASON_MAX
+from coordtui.domain.days import format_day
+from coordtui.domain.patient import read_typed_date
+from coordtui.widgets.safe_input import SafeInput
+
+MAX_YEARS_AHEAD = 10  # a recall further out is a typo (2062 for 2026)
+EXAMPLES = {"MDY": "11/27/2026"}  # read_typed_date reads any other order as day first
+
+
+def _example(order: str) -> str:
+    return f"2026-11-27 or {EXAMPLES.get(order, '27/11/2026')}"
+
+
+class RecallFormScreen(ModalScreen[date | None]):
+    """Dismisses with the saved due date, or None when left with Escape."""
+
+    CSS_PATH = "recall_form.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="recall_form.save"),
+        Binding("escape", "cancel", "Cancel", id="recall_form.cancel"),
+    ]
+
+    def __init__(self, patient_id: str, who: Text, appointment_id: str | None = None):
+        super().__init__()
+        self.patient_id = patient_id
+        self.who = who
+        self.appointment_id = appointment_id  # the visit that asked for the follow-up
+        self._saving = False
+
+    def compose(self) -> ComposeResult:
+        example = _example(self.app.service.date_order)
+        with Vertical(id="dialog"):
+            title = Text("Recall (follow-up due) for ", style="bold")
+            title.append_text(self.who)
+            yield Label(title, id="title")
+            yield Horizontal(
+                Label("Due date"),
+                SafeInput(id="due", compact=True, placeholder=f"e.g. {example}"),
+                classes="row",
+            )
+            yield Label("", id="e-due", classes="error")
+            yield Horizontal(
+                Label("Reason"),
+                SafeInput(
+                    id="reason",
+                    compact=True,
+                    max_length=REASON_MAX,
+                    placeholder="e.g. 6-week review",
+                ),
+                classes="row",
+            )
+            yield Label("", id="e-reason", classes="error")
+            yield Label(Text("Tab next field   Ctrl+S save   Esc cancel", style="bold"))
+
+    def on_mount(self) -> None:
+        self.query_one("#due").focus()
+
+    def on_input_submitted(self, event: SafeInput.Submitted) -> None:
+        event.stop()
+        if event.input.id == "due":
+            self.query_one("#reason").focus()
+        else:
+            self.action_save()
+
+    def _error(self, field: str, message: str) -> None:
+        self.query_one(f"#e-{field}", Label).update(Text(message))
+        self.query_one(f"#{field}").focus()
+
+    def _due(self) -> date | str:
+        """The typed due date, or the message for the field."""
+        typed = self.query_one("#due", SafeInput).value
+        order = self.app.service.date_order
+        if not typed.strip():
+            return "Type the date the follow-up is due."
+        try:
+            due = date.fromisoformat(read_typed_date(typed, order))
+        except ValueError:
+            return f"Not a date: type {_example(order)}."
+        today = self.app.service.today()
+        if due < today:
+            return f"That date has passed: choose {format_day(today)} or later."
+        if due > today + timedelta(days=365 * MAX_YEARS_AHEAD):
+            return f"Too far ahead: within {MAX_YEARS_AHEAD} years."
+        return due
+
+    def action_save(self) -> None:
+        if self._saving:
+            return
+        for field in ("due", "reason"):
+            self.query_one(f"#e-{field}", Label).update("")
+        due = self._due()
+        if isinstance(due, str):
+            self._error("due", due)
+            return
+        reason = self.query_one("#reason", SafeInput).value.strip()
+        service, patient_id, visit = self.app.service, self.patient_id, self.appointment_id
+        self._saving = True
+
+        def done(_result, error) -> None:
+            self._saving = False
+            if error:
+                errors = getattr(error, "errors", {})
+                field = "reason" if "reason" in errors else "due"
+                self._error(field, errors.get(field) or errors.get("due_date") or str(error))
+                return
+            self.app.notify(f"Recall set for {format_day(due)}.", markup=False, timeout=3)
+            self.dismiss(due)
+
+        self.app.write(lambda: service.set_recall(patient_id, due, reason, visit), done)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,316 @@
+"""Recall list (L on Calls): patients due for a follow-up, earliest due first; book from it.
+
+b opens the usual Book screen for the patient.  Book belongs to every
+screen, so it does not report back: instead this list notes the patient's
+appointments when b is pressed and watches for a new booking; the first one
+closes the recall as booked with that appointment.  Coming back here
+without having booked stops the watch and leaves the recall open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from time import monotonic
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+from coordtui.domain.days import format_day
+from coordtui.domain.phones import display as phone_display
+from coordtui.domain.text import clean
+from coordtui.screens.confirm import ConfirmScreen
+from coordtui.store.call_reads import RecallRow
+from coordtui.widgets.clinic_header import ClinicHeader
+
+HORIZON_DAYS = 14  # the list shows recalls due up to today + this, by default
+HORIZON_STEP = 7
+WATCH_SECONDS = 3600  # a booking started from here counts for an hour at most
+
+
+def due_marker(due: date, today: date) -> tuple[str, str, str]:
+    """(mark, words, style): overdue is said in text as well as shown reversed."""
+    days = (due - today).days
+    if days < 0:
+        return "!", f"{-days}d overdue", "bold reverse"
+    if days == 0:
+        return "•", "due today", "bold"
+    return " ", f"in {days}d", ""
+
+
+@dataclass
+class _Watch:
+    """A booking opened from the list for this recall; ``before`` = appointments then."""
+
+    recall: RecallRow
+    before: frozenset[str]
+    started: float
+
+
+class RecallsScreen(Screen):
+    CSS_PATH = "recalls.tcss"
+    BINDINGS = [
+        Binding("b", "book", "Book", id="recalls.book"),
+        Binding("x", "close_recall", "Close recall", id="recalls.close"),
+        Binding("c", "log_call", "Call", id="recalls.call"),
+        Binding("enter", "open_patient", "Patient", show=False, id="recalls.open_patient"),
+        Binding(
+            "left_square_bracket",
+            f"horizon(-{HORIZON_STEP})",
+            f"Due by -{HORIZON_STEP}d",
+            key_display="[",
+            show=False,
+            id="recalls.horizon_less",
+        ),
+        Binding(
+            "right_square_bracket",
+            f"horizon({HORIZON_STEP})",
+            f"Due by +{HORIZON_STEP}d",
+            key_display="]",
+            show=False,
+            id="recalls.horizon_more",
+        ),
+        Binding("t", "horizon_reset", f"Due by +{HORIZON_DAYS}d", show=False, id="recalls.reset"),
+        Binding("escape", "back", "Back", id="recalls.back"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, until: date, rows: list[RecallRow]) -> None:
+            super().__init__()
+            self.until, self.rows = until, rows
+
+    class Booked(Message):
+        """The watch found the booking (or, when ``final``, found none)."""
+
+        def __init__(self, watch: _Watch, appointment_id: str | None, final: bool) -> None:
+            super().__init__()
+            self.watch, self.appointment_id, self.final = watch, appointment_id, final
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.until: date = self.app.service.today() + timedelta(days=HORIZON_DAYS)
+        self.rows: list[RecallRow] = []
+        self._watch: _Watch | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ClinicHeader(id="header")
+        yield Label("", id="title")
+        yield DataTable(id="recalls", cursor_type="row")
+        yield Label("", id="message")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(ClinicHeader).configure_from(self.app)
+        self._columns()
+        self.reload()
+        self.query_one("#recalls").focus()
+        self.set_interval(1.0, self._poll_watch)
+        self.set_interval(30, self.reload)  # recalls set or closed at other desks
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+        if self._watch is not None:
+            self._check_watch(self._watch, final=True)
+
+    def on_resize(self) -> None:
+        self._columns()
+        self._paint()
+
+    # ------------------------------------------------------------- loading
+
+    @work(thread=True, exclusive=True, group="recalls-load")
+    def reload(self) -> None:
+        until = self.until
+        self.post_message(self.Loaded(until, self.app.service.recalls_due(until)))
+
+    def on_recalls_screen_loaded(self, message: Loaded) -> None:
+        if message.until == self.until:  # else a newer horizon is loading
+            self.rows = message.rows
+            self._paint()
+
+    def _columns(self) -> None:
+        """Fixed widths from the terminal width, so no row ever scrolls sideways."""
+        table = self.query_one("#recalls", DataTable)
+        table.clear(columns=True)
+        fixed = {"mark": 1, "due": 10, "when": 11, "phone": 14}
+        room = max(self.size.width, 60) - sum(fixed.values()) - 2 * 6 - 2  # padding, scrollbar
+        patient = max(14, room * 2 // 3)
+        table.add_column(Text(""), width=fixed["mark"])
+        table.add_column(Text("Due"), width=fixed["due"])
+        table.add_column(Text("When"), width=fixed["when"])
+        table.add_column(Text("Patient"), width=patient)
+        table.add_column(Text("Phone"), width=fixed["phone"])
+        table.add_column(Text("Reason"), width=max(6, room - patient))
+
+    def _paint(self) -> None:
+        service = self.app.service
+        today, region = service.today(), service.clinic.phone_region
+        overdue = sum(1 for r in self.rows if r.due_date < today)
+        title = Text(f"Recalls due by {format_day(self.until)}: {len(self.rows)}", style="bold")
+        if overdue:
+            title.append("  ")
+            title.append(f"!{overdue} overdue", style="bold reverse")
+        if not self.rows:
+            title.append("  (] looks further ahead)")
+        legend = "   [ ] due by -/+7d  t reset"
+        if title.cell_len + len(legend) <= self.size.width - 2:
+            title.append(legend, style="dim")
+        self.query_one("#title", Label).update(title)
+        table = self.query_one("#recalls", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for r in self.rows:
+            mark, words, style = due_marker(r.due_date, today)
+            table.add_row(
+                Text(mark, style=style),
+                Text(r.due_date.strftime("%a %d %b")),
+                Text(words, style="bold" if mark == "!" else ""),
+                Text(clean(f"{r.family_name}, {r.given_name}"), no_wrap=True, overflow="ellipsis"),
+                Text(phone_display(r.phone, region), no_wrap=True, overflow="ellipsis"),
+                Text(clean(r.reason), no_wrap=True, overflow="ellipsis"),
+            )
+        if self.rows:
+            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in ("book", "close_recall", "log_call", "open_patient"):
+            return True if self._selected() else None
+        return True
+
+    def _selected(self) -> RecallRow | None:
+        table = self.query_one("#recalls", DataTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def _say(self, message: str) -> None:
+        self.query_one("#message", Label).update(Text(message))
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected)
+    def _selected_row(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_patient()
+
+    def action_open_patient(self) -> None:
+        from coordtui.screens.patient import PatientScreen
+
+        recall = self._selected()
+        if recall:
+            self.app.push_screen(PatientScreen(recall.patient_id))
+
+    def action_log_call(self) -> None:
+        from coordtui.screens.calls import log_call_for
+
+        recall = self._selected()
+        if recall:
+            who = Text(clean(f"{recall.family_name}, {recall.given_name}"))
+            log_call_for(self.app, recall.patient_id, who, None, self.reload)
+
+    def action_close_recall(self) -> None:
+        recall = self._selected()
+        if recall is None:
+            return
+        question = Text("Take ")
+        question.append(clean(f"{recall.family_name}, {recall.given_name}"), style="bold")
+        question.append(" off the recall list?")
+        detail = "Recorded as closed without a booking (kept, not deleted)."
+        self.app.push_screen(
+            ConfirmScreen(question, detail), lambda yes: yes and self._close(recall.id, None)
+        )
+
+    def _close(self, recall_id: str, appointment_id: str | None) -> None:
+        def done(_result, error) -> None:
+            if error:
+                self._say(str(error))
+            else:
+                self._say("Recall booked and closed." if appointment_id else "Recall closed.")
+            self.reload()
+
+        self.app.write(lambda: self.app.service.close_recall(recall_id, appointment_id), done)
+
+    def action_book(self) -> None:
+        recall = self._selected()
+        if recall:
+            self._start_booking(recall)
+
+    @work(thread=True, exclusive=True, group="recalls-book")
+    def _start_booking(self, recall: RecallRow) -> None:
+        service = self.app.service
+        before = frozenset(a.id for a in service.patient_appointments(recall.patient_id))
+        record = service.patient(recall.patient_id)
+        number = record.record_number if record else ""
+        self.app.call_from_thread(self._open_book, _Watch(recall, before, monotonic()), number)
+
+    async def _open_book(self, watch: _Watch, record_number: str) -> None:
+        self._watch = watch
+        r = watch.recall
+        await self.app.book_for(r.patient_id, r.given_name, r.family_name, record_number)
+
+    # --------------------------------------------------- the booking watch
+
+    def _poll_watch(self) -> None:
+        watch = self._watch
+        if watch is None:
+            return
+        if monotonic() - watch.started > WATCH_SECONDS:
+            self._watch = None
+            return
+        self._check_watch(watch, final=False)
+
+    def _check_watch(self, watch: _Watch, final: bool) -> None:
+        # Two groups: a poll starting just after must not cancel the final check.
+        if final:
+            self._final_check(watch)
+        else:
+            self._poll_check(watch)
+
+    @work(thread=True, exclusive=True, group="recalls-watch")
+    def _poll_check(self, watch: _Watch) -> None:
+        self.post_message(self.Booked(watch, self._new_booking(watch), final=False))
+
+    @work(thread=True, exclusive=True, group="recalls-watch-final")
+    def _final_check(self, watch: _Watch) -> None:
+        self.post_message(self.Booked(watch, self._new_booking(watch), final=True))
+
+    def _new_booking(self, watch: _Watch) -> str | None:
+        """The earliest appointment booked for the patient since b was pressed."""
+        new = [
+            a
+            for a in self.app.service.patient_appointments(watch.recall.patient_id)
+            if a.id not in watch.before and a.status == "booked"
+        ]
+        return min(new, key=lambda a: a.start).id if new else None
+
+    def on_recalls_screen_booked(self, message: Booked) -> None:
+        if message.watch is not self._watch:
+            return  # already handled (or replaced by a newer booking)
+        if message.appointment_id:
+            self._watch = None
+            self._close(message.watch.recall.id, message.appointment_id)
+        elif message.final:
+            self._watch = None
+            self._say("Not booked: the recall stays on the list.")
+
+    def action_horizon(self, days: int) -> None:
+        today = self.app.service.today()
+        self.until = max(today, self.until + timedelta(days=days))
+        self.reload()
+
+    def action_horizon_reset(self) -> None:
+        self.until = self.app.service.today() + timedelta(days=HORIZON_DAYS)
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss()
