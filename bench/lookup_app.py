@@ -29,8 +29,11 @@ def _queries(db: Path, count: int) -> list[str]:
     total = conn.execute("SELECT max(rowid) FROM patient").fetchone()[0]
     out = []
     while len(out) < count:
-        row = conn.execute("SELECT given_name, family_name, dob, phone, record_number "
-                           "FROM patient WHERE rowid = ?", (rng.randint(1, total),)).fetchone()
+        row = conn.execute(
+            "SELECT given_name, family_name, dob, phone, record_number "
+            "FROM patient WHERE rowid = ?",
+            (rng.randint(1, total),),
+        ).fetchone()
         if not row:
             continue
         given, family, dob, phone, mrn = row
@@ -110,8 +113,10 @@ async def run(db: Path, queries: list[str]) -> None:
                 raise RuntimeError("results never shown")
             times.append(watch["at"] - start)
             empty += not search.hits
-    print(f"last keystroke to results on screen: {summary_ms(times)} "
-          f"({empty} of {len(times)} queries found nothing)")
+    print(
+        f"last keystroke to results on screen: {summary_ms(times)} "
+        f"({empty} of {len(times)} queries found nothing)"
+    )
     print(_memory())
     service.close()
 

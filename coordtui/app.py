@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from time import monotonic
 from typing import Any
@@ -233,13 +234,26 @@ class CoordApp(App):
     def on_unmount(self) -> None:
         self.sync_runner.stop(timeout=3.0)  # however the app ends (tests end it without quit)
 
-    async def book_for(self, patient_id: str, given: str, family: str, record_number: str) -> None:
-        """`b` anywhere: open Book with this patient chosen."""
+    async def book_for(
+        self,
+        patient_id: str,
+        given: str,
+        family: str,
+        record_number: str,
+        recall_id: str | None = None,
+        recall_due: date | None = None,
+    ) -> None:
+        """`b` anywhere: open Book with this patient chosen (from the recall list: for a
+        recall, which the booking then closes)."""
         from coordtui.screens.book import BookScreen, PatientRef
 
         await self.switch_mode("book")
         if isinstance(self.screen, BookScreen):
-            self.screen.set_patient(PatientRef(patient_id, given, family, record_number))
+            self.screen.set_patient(
+                PatientRef(patient_id, given, family, record_number),
+                recall_id=recall_id,
+                recall_due=recall_due,
+            )
 
     # ----------------------------------------------------------- idle lock
 

@@ -976,8 +976,12 @@ def book_appointment(session: Session, args: dict[str, Any], ctx: Context) -> di
 
     ``args``: appointment_id, patient_id, provider_id, start (ISO UTC), type,
     and optionally minutes (default: the type's) or end, modality, reason,
-    priority, override (supervisor: outside hours, recorded), horizon_days, at.
+    priority, override (supervisor: outside hours, recorded), horizon_days, at,
+    recall_id (booking from the recall list: that recall closes as "booked" with
+    this appointment, at ``at``, in the same transaction; ``recall_closed`` in
+    the result says whether it was still open).
     """
+    recall = _recall_for_booking(session, args)
     appointment, decision = _book(
         session,
         args,
@@ -988,7 +992,12 @@ def book_appointment(session: Session, args: dict[str, Any], ctx: Context) -> di
         priority=args.get("priority"),
         reason=args.get("reason"),
     )
-    return _booked_result(appointment, decision)
+    result = _booked_result(appointment, decision)
+    if args.get("recall_id"):
+        if recall is not None:
+            _end_recall(recall, "booked", appointment.created_at, appointment.id)
+        result["recall_closed"] = recall is not None
+    return result
 
 
 @mutation
@@ -1572,6 +1581,34 @@ def set_recall(session: Session, args: dict[str, Any], ctx: Context) -> dict[str
     return {"recall_id": recall_id}
 
 
+def _end_recall(row: Recall, status: str, at: datetime, appointment_id: str | None) -> None:
+    """Close an open recall: "booked" (linked to the appointment) or "closed"."""
+    if appointment_id is not None:
+        row.appointment_id = appointment_id
+    row.status = status
+    row.closed_at = at
+
+
+def _recall_for_booking(session: Session, args: dict[str, Any]) -> Recall | None:
+    """The open recall a booking answers (``args["recall_id"]``), checked before booking.
+
+    A recall for another patient is refused (the booking would close the wrong
+    one).  A recall no longer open (closed or booked at another desk, or by a
+    booking that synced first) does not block: the patient is on the line and
+    the slot is what matters; refusing would turn a harmless race into a
+    conflict for someone to sort out, and the recall keeps its first closure.
+    """
+    recall_id = args.get("recall_id")
+    if not recall_id:
+        return None
+    row = _get(session, Recall, str(recall_id), "Recall")
+    if row.patient_id != str(args.get("patient_id") or ""):
+        raise MutationError(
+            "This recall is for another patient; nothing was booked.", field="recall_id"
+        )
+    return row if row.status == "open" else None
+
+
 @mutation
 def close_recall(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Take a patient off the recall list: booked (with the appointment) or closed."""
@@ -1581,13 +1618,12 @@ def close_recall(session: Session, args: dict[str, Any], ctx: Context) -> dict[s
     status = str(args.get("status") or "closed")
     if status not in ("booked", "closed"):
         raise MutationError("A recall closes as booked or closed.", field="status")
+    appointment_id = None
     if status == "booked":
-        appointment = _get(
+        appointment_id = _get(
             session, Appointment, str(args.get("appointment_id") or ""), "Appointment"
-        )
-        row.appointment_id = appointment.id
-    row.status = status
-    row.closed_at = _instant_arg(args, "at")
+        ).id
+    _end_recall(row, status, _instant_arg(args, "at"), appointment_id)
     return {"recall_id": row.id, "status": row.status}
 
 

@@ -304,8 +304,12 @@ class Service:
         minutes: int | None = None,
         end: datetime | None = None,
         priority: str = "routine",
+        recall_id: str | None = None,
     ) -> dict:
-        """Book; the result's ``warnings`` (e.g. the patient is booked elsewhere) never block."""
+        """Book; the result's ``warnings`` (e.g. the patient is booked elsewhere) never block.
+
+        With ``recall_id`` the booking also closes that recall, in the same transaction.
+        """
         args = self._booking_args(
             appointment_id=new_id(),
             patient_id=patient_id,
@@ -322,6 +326,8 @@ class Service:
             args["minutes"] = minutes
         if end is not None:
             args["end"] = _iso(end)
+        if recall_id is not None:
+            args["recall_id"] = recall_id
         return self.run("book_appointment", args)
 
     def reschedule(

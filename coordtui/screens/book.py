@@ -62,6 +62,8 @@ class BookScreen(Screen):
         self.day: date = self.service.today()
         self.grid_mode = False
         self.moving = None  # the appointment row being rescheduled
+        self.recall_id: str | None = None  # booking for this recall closes it (recall list b)
+        self.recall_due: date | None = None
         self.slots: list = []
         self.grid = None
         self._keys: list[tuple[str, object]] = []
@@ -110,9 +112,13 @@ class BookScreen(Screen):
 
     # ------------------------------------------------------------ choices
 
-    def set_patient(self, patient) -> None:
-        """Called when arriving with `b` from the queue or a card."""
+    def set_patient(
+        self, patient, recall_id: str | None = None, recall_due: date | None = None
+    ) -> None:
+        """Called when arriving with `b` from the queue, a card or the recall list (then
+        with the recall, which the booking closes); any other patient drops the recall."""
         self.patient = patient
+        self.recall_id, self.recall_due = recall_id, recall_due
         self._render_who()
         self.refresh_slots()
 
@@ -228,6 +234,9 @@ class BookScreen(Screen):
                 self._keys.append((kind, item))
             if not rows:
                 view.append("\nNot working on this day.")
+        if self.recall_id and "\n" not in view.plain:
+            due = f" due {format_day(self.recall_due)}" if self.recall_due else ""
+            view.append(f"\nBooking for a recall{due}", style="bold")
         self.query_one("#view", Static).update(view, layout=False)
         self.refresh_bindings()
 
@@ -297,11 +306,26 @@ class BookScreen(Screen):
             return
         patient_id = self.patient.patient_id
         type_name = self.type_name
-        self._write(
-            lambda: self.service.book(patient_id, item.provider_id, item.start, type_name),
+        recall_id = self.recall_id
+        note = (
             f"Booked {local(item.start, self.service.zone):%a %d %b %H:%M} with "
-            f"{self._provider_name(item.provider_id)}.",
+            f"{self._provider_name(item.provider_id)}."
         )
+        self._write(
+            lambda: self.service.book(
+                patient_id, item.provider_id, item.start, type_name, recall_id=recall_id
+            ),
+            note,
+            then=(lambda result: self._booked_for_recall(recall_id, result)) if recall_id else None,
+        )
+
+    def _booked_for_recall(self, recall_id: str, result: dict) -> str:
+        """The booking closed the recall in the same transaction (unless it was no longer open)."""
+        if self.recall_id == recall_id:  # not already replaced by another recall's b
+            self.recall_id = self.recall_due = None
+        if result.get("recall_closed"):
+            return "The recall is closed."
+        return "The recall had already been closed elsewhere; it was left as it was."
 
     def action_waitlist(self) -> None:
         if self.patient is None:
@@ -414,7 +438,7 @@ class BookScreen(Screen):
 
         offer_waitlist(self.app, slot, entry, done)
 
-    def _write(self, job, note: str, offer: bool = False) -> None:
+    def _write(self, job, note: str, offer: bool = False, then=None) -> None:
         def done(result, error) -> None:
             if error:
                 self.app.notify(str(error), title="Not booked", severity="error", markup=False)
@@ -428,6 +452,8 @@ class BookScreen(Screen):
                 self._say(str(error))
             else:
                 warnings = (result or {}).get("warnings") or []
+                if then is not None:
+                    warnings = [then(result or {}), *warnings]
                 self._say(" ".join([note, *warnings]))
                 self.app.notify(note, markup=False, timeout=3)
                 if offer and result.get("offers"):

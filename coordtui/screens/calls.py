@@ -7,7 +7,9 @@ stays visible); c logs a call for a patient; R opens tomorrow's reminder list.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import timedelta
+from time import monotonic
 
 from rich.text import Text
 from textual import work
@@ -15,14 +17,43 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import Footer, Label
 
 from coordtui.domain.days import local
 from coordtui.domain.text import clean
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.row_table import RowTable
 
 STATE_MARK = {"overdue": "!", "due": "•", "later": " ", "done": "✓"}
 SHOWN = 200  # callbacks listed at once: the soonest due; nobody reads 2,000 rows
+RESUME_FRESH = 10  # seconds: coming back sooner, with no commit since, keeps the lists
+# (label, width): sized for 80 columns; the note takes what is left.
+CALLBACK_COLUMNS = (("", 1), ("Due", 9), ("Patient", 22), ("Phone", 15), ("For", 8), ("Note", 18))
+LOG_COLUMNS = (("Time", 5), ("Patient", 22), ("Dir", 3), ("Outcome", 15), ("Note", 20))
+
+
+def callback_cells(cb, zone) -> tuple[Text, ...]:
+    return (
+        Text(STATE_MARK.get(cb.state, " "), style="bold reverse" if cb.state == "overdue" else ""),
+        Text(local(cb.due_at, zone).strftime("%a %H:%M")),
+        Text(clean(f"{cb.family_name}, {cb.given_name}")),
+        Text(clean(cb.phone)),
+        Text(clean(cb.assignee)),
+        Text(clean(cb.note or "")),
+    )
+
+
+def call_cells(call, zone) -> tuple[Text, ...]:
+    note = clean(call.note)
+    if call.amends:
+        note = "↳ amendment: " + note
+    return (
+        Text(local(call.at, zone).strftime("%H:%M")),
+        Text(clean(f"{call.family_name}, {call.given_name}")),
+        Text(clean(call.direction)),
+        Text(clean(call.outcome)),
+        Text(note),
+    )
 
 
 class CallsScreen(Screen):
@@ -39,93 +70,94 @@ class CallsScreen(Screen):
         Binding("A", "reassign", "Reassign", key_display="A", id="calls.reassign"),
         Binding("m", "amend", "Amend note", id="calls.amend"),
         Binding("R", "reminders", "Reminders", key_display="R", id="calls.reminders"),
+        Binding("L", "recalls", "Recall list", key_display="L", id="calls.recalls"),
+        Binding("S", "day_summary", "Day summary", key_display="S", id="calls.summary"),
     ]
 
     class Loaded(Message):
-        def __init__(self, callbacks: list, calls: list) -> None:
+        def __init__(self, callbacks: list, calls: list, open_count: int, seen: tuple) -> None:
             super().__init__()
             self.callbacks, self.calls = callbacks, calls
+            self.open_count, self.seen = open_count, seen
 
     def __init__(self) -> None:
         super().__init__()
         self.callbacks: list = []
         self.calls: list = []
+        self._seen: tuple | None = None  # (data_version, monotonic time) of the shown read
+        # A mode's screen, first shown, makes Textual re-parse every stylesheet twice
+        # (~20-40 ms) as if the CSS had changed; a pushed screen is styled as it mounts,
+        # without that.  This screen is new, so it is up to date with the app's CSS.
+        # (Private attribute: should it go away, this does nothing and F5 is slower.)
+        with suppress(Exception):
+            self._css_update_count = self.app._css_update_count
 
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
-        yield Label("Callbacks: due now and overdue first", classes="title")
-        yield DataTable(id="callbacks", cursor_type="row")
+        yield Label("Callbacks: due now and overdue first", classes="title", id="callbacks-title")
+        yield RowTable(CALLBACK_COLUMNS, flex=5, id="callbacks")
         yield Label("Today's calls", classes="title")
-        yield DataTable(id="log", cursor_type="row")
+        yield RowTable(LOG_COLUMNS, flex=4, id="log")
         yield Label("", id="message")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)
-        self.query_one("#callbacks", DataTable).add_columns(
-            Text(""), Text("Due"), Text("Patient"), Text("Phone"), Text("For"), Text("Note")
-        )
-        self.query_one("#log", DataTable).add_columns(
-            Text("Time"), Text("Patient"), Text("Dir"), Text("Outcome"), Text("Note")
-        )
-        self.reload()
         self.query_one("#callbacks").focus()
         self.set_interval(30, self.reload)
 
     def on_screen_resume(self) -> None:
+        """Textual resumes a screen when it is first shown too (twice): the first load."""
+        if self._seen is None:
+            # First show: read here, on the loop, so the first frame already has the lists.
+            # A few ms whatever the store's size: the soonest SHOWN callbacks (picked in
+            # SQL) and one day's calls, both by index.
+            self._show(*self._read())
+            return
+        version, at = self._seen
+        if monotonic() - at < RESUME_FRESH and self.app.service.data_version() == version:
+            return  # nothing committed since the lists were read
         self.reload()
+
+    def _read(self) -> tuple[list, list, int, tuple]:
+        service = self.app.service
+        seen = (service.data_version(), monotonic())  # before reading: a later commit shows
+        callbacks = service.callbacks_due(limit=SHOWN)
+        calls = service.calls_for_day(service.today())
+        return callbacks, calls, service.open_callback_count(), seen
 
     @work(thread=True, exclusive=True, group="calls-load")
     def reload(self) -> None:
-        service = self.app.service
-        callbacks = service.callbacks_due()
-        calls = service.calls_for_day(service.today())
-        self.post_message(self.Loaded(callbacks, calls))
+        self.post_message(self.Loaded(*self._read()))
 
     def on_calls_screen_loaded(self, message: Loaded) -> None:
-        self.callbacks, self.calls = message.callbacks, message.calls
-        zone = self.app.service.zone
-        table = self.query_one("#callbacks", DataTable)
-        row = table.cursor_row
-        table.clear()
-        self.callbacks = self.callbacks[:SHOWN]
-        for cb in self.callbacks:
-            mark = STATE_MARK.get(cb.state, " ")
-            table.add_row(
-                Text(mark, style="bold reverse" if cb.state == "overdue" else ""),
-                Text(local(cb.due_at, zone).strftime("%a %H:%M")),
-                Text(clean(f"{cb.family_name}, {cb.given_name}"), no_wrap=True),
-                Text(clean(cb.phone)),
-                Text(clean(cb.assignee)),
-                Text(clean(cb.note or ""), no_wrap=True, overflow="ellipsis"),
-            )
-        if self.callbacks:
-            table.move_cursor(row=min(row, len(self.callbacks) - 1))
-        log = self.query_one("#log", DataTable)
-        log.clear()
-        for call in self.calls:
-            note = clean(call.note)
-            if call.amends:
-                note = "↳ amendment: " + note
-            log.add_row(
-                Text(local(call.at, zone).strftime("%H:%M")),
-                Text(clean(f"{call.family_name}, {call.given_name}"), no_wrap=True),
-                Text(call.direction),
-                Text(clean(call.outcome)),
-                Text(note, no_wrap=True, overflow="ellipsis"),
-            )
+        self._show(message.callbacks, message.calls, message.open_count, message.seen)
         self.app.refresh_pending()
+
+    def _show(self, callbacks: list, calls: list, open_count: int, seen: tuple) -> None:
+        """Cells are built when a row is first painted (RowTable), not here."""
+        self._seen = seen
+        self.callbacks, self.calls = callbacks[:SHOWN], calls
+        zone = self.app.service.zone
+        title = "Callbacks: due now and overdue first"
+        if open_count > len(self.callbacks):
+            title += f" (the soonest {len(self.callbacks)} of {open_count:,} open)"
+        self.query_one("#callbacks-title", Label).update(Text(title))
+        self.query_one("#callbacks", RowTable).show(
+            self.callbacks, lambda cb: callback_cells(cb, zone)
+        )
+        self.query_one("#log", RowTable).show(self.calls, lambda call: call_cells(call, zone))
 
     # ------------------------------------------------------------- actions
 
     def _callback(self):
-        table = self.query_one("#callbacks", DataTable)
+        table = self.query_one("#callbacks", RowTable)
         if not self.callbacks or not 0 <= table.cursor_row < len(self.callbacks):
             return None
         return self.callbacks[table.cursor_row]
 
     def _call(self):
-        table = self.query_one("#log", DataTable)
+        table = self.query_one("#log", RowTable)
         if not self.calls or not 0 <= table.cursor_row < len(self.calls):
             return None
         return self.calls[table.cursor_row]
@@ -201,6 +233,16 @@ class CallsScreen(Screen):
         self.app.push_screen(
             RemindersScreen(self.app.service.today() + timedelta(days=1)), lambda _r: self.reload()
         )
+
+    def action_recalls(self) -> None:
+        from coordtui.screens.recalls import RecallsScreen
+
+        self.app.push_screen(RecallsScreen())
+
+    def action_day_summary(self) -> None:
+        from coordtui.screens.day_summary import DaySummaryScreen
+
+        self.app.push_screen(DaySummaryScreen(self.app.service.today()))
 
 
 def log_call_for(app, patient_id: str, who: Text, appointment_id: str | None, after) -> None:

@@ -1,17 +1,14 @@
 """Recall list (L on Calls): patients due for a follow-up, earliest due first; book from it.
 
-b opens the usual Book screen for the patient.  Book belongs to every
-screen, so it does not report back: instead this list notes the patient's
-appointments when b is pressed and watches for a new booking; the first one
-closes the recall as booked with that appointment.  Coming back here
-without having booked stops the watch and leaves the recall open.
+b opens the usual Book screen for the patient and the recall: the booking
+made there closes the recall (as booked, with the appointment) in its own
+transaction, so there is nothing to watch from here.  Coming back without
+having booked leaves the recall open; the list reloads whenever it is shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from time import monotonic
 
 from rich.text import Text
 from textual import on, work
@@ -30,7 +27,6 @@ from coordtui.widgets.clinic_header import ClinicHeader
 
 HORIZON_DAYS = 14  # the list shows recalls due up to today + this, by default
 HORIZON_STEP = 7
-WATCH_SECONDS = 3600  # a booking started from here counts for an hour at most
 
 
 def due_marker(due: date, today: date) -> tuple[str, str, str]:
@@ -41,15 +37,6 @@ def due_marker(due: date, today: date) -> tuple[str, str, str]:
     if days == 0:
         return "•", "due today", "bold"
     return " ", f"in {days}d", ""
-
-
-@dataclass
-class _Watch:
-    """A booking opened from the list for this recall; ``before`` = appointments then."""
-
-    recall: RecallRow
-    before: frozenset[str]
-    started: float
 
 
 class RecallsScreen(Screen):
@@ -84,18 +71,10 @@ class RecallsScreen(Screen):
             super().__init__()
             self.until, self.rows = until, rows
 
-    class Booked(Message):
-        """The watch found the booking (or, when ``final``, found none)."""
-
-        def __init__(self, watch: _Watch, appointment_id: str | None, final: bool) -> None:
-            super().__init__()
-            self.watch, self.appointment_id, self.final = watch, appointment_id, final
-
     def __init__(self) -> None:
         super().__init__()
         self.until: date = self.app.service.today() + timedelta(days=HORIZON_DAYS)
         self.rows: list[RecallRow] = []
-        self._watch: _Watch | None = None
 
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
@@ -109,13 +88,10 @@ class RecallsScreen(Screen):
         self._columns()
         self.reload()
         self.query_one("#recalls").focus()
-        self.set_interval(1.0, self._poll_watch)
         self.set_interval(30, self.reload)  # recalls set or closed at other desks
 
     def on_screen_resume(self) -> None:
-        self.reload()
-        if self._watch is not None:
-            self._check_watch(self._watch, final=True)
+        self.reload()  # back from Book: a recall booked there is off the list
 
     def on_resize(self) -> None:
         self._columns()
@@ -227,18 +203,15 @@ class RecallsScreen(Screen):
         question.append(" off the recall list?")
         detail = "Recorded as closed without a booking (kept, not deleted)."
         self.app.push_screen(
-            ConfirmScreen(question, detail), lambda yes: yes and self._close(recall.id, None)
+            ConfirmScreen(question, detail), lambda yes: yes and self._close(recall.id)
         )
 
-    def _close(self, recall_id: str, appointment_id: str | None) -> None:
+    def _close(self, recall_id: str) -> None:
         def done(_result, error) -> None:
-            if error:
-                self._say(str(error))
-            else:
-                self._say("Recall booked and closed." if appointment_id else "Recall closed.")
+            self._say(str(error) if error else "Recall closed.")
             self.reload()
 
-        self.app.write(lambda: self.app.service.close_recall(recall_id, appointment_id), done)
+        self.app.write(lambda: self.app.service.close_recall(recall_id), done)
 
     def action_book(self) -> None:
         recall = self._selected()
@@ -247,61 +220,19 @@ class RecallsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="recalls-book")
     def _start_booking(self, recall: RecallRow) -> None:
-        service = self.app.service
-        before = frozenset(a.id for a in service.patient_appointments(recall.patient_id))
-        record = service.patient(recall.patient_id)
+        record = self.app.service.patient(recall.patient_id)
         number = record.record_number if record else ""
-        self.app.call_from_thread(self._open_book, _Watch(recall, before, monotonic()), number)
+        self.app.call_from_thread(self._open_book, recall, number)
 
-    async def _open_book(self, watch: _Watch, record_number: str) -> None:
-        self._watch = watch
-        r = watch.recall
-        await self.app.book_for(r.patient_id, r.given_name, r.family_name, record_number)
-
-    # --------------------------------------------------- the booking watch
-
-    def _poll_watch(self) -> None:
-        watch = self._watch
-        if watch is None:
-            return
-        if monotonic() - watch.started > WATCH_SECONDS:
-            self._watch = None
-            return
-        self._check_watch(watch, final=False)
-
-    def _check_watch(self, watch: _Watch, final: bool) -> None:
-        # Two groups: a poll starting just after must not cancel the final check.
-        if final:
-            self._final_check(watch)
-        else:
-            self._poll_check(watch)
-
-    @work(thread=True, exclusive=True, group="recalls-watch")
-    def _poll_check(self, watch: _Watch) -> None:
-        self.post_message(self.Booked(watch, self._new_booking(watch), final=False))
-
-    @work(thread=True, exclusive=True, group="recalls-watch-final")
-    def _final_check(self, watch: _Watch) -> None:
-        self.post_message(self.Booked(watch, self._new_booking(watch), final=True))
-
-    def _new_booking(self, watch: _Watch) -> str | None:
-        """The earliest appointment booked for the patient since b was pressed."""
-        new = [
-            a
-            for a in self.app.service.patient_appointments(watch.recall.patient_id)
-            if a.id not in watch.before and a.status == "booked"
-        ]
-        return min(new, key=lambda a: a.start).id if new else None
-
-    def on_recalls_screen_booked(self, message: Booked) -> None:
-        if message.watch is not self._watch:
-            return  # already handled (or replaced by a newer booking)
-        if message.appointment_id:
-            self._watch = None
-            self._close(message.watch.recall.id, message.appointment_id)
-        elif message.final:
-            self._watch = None
-            self._say("Not booked: the recall stays on the list.")
+    async def _open_book(self, recall: RecallRow, record_number: str) -> None:
+        await self.app.book_for(
+            recall.patient_id,
+            recall.given_name,
+            recall.family_name,
+            record_number,
+            recall_id=recall.id,
+            recall_due=recall.due_date,
+        )
 
     def action_horizon(self, days: int) -> None:
         today = self.app.service.today()

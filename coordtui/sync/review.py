@@ -360,6 +360,7 @@ def rebook(service: Service, mutation_id: int, option: int) -> dict[str, Any]:
             override=args.get("override") is True,
             end=choice.end,
             priority=args.get("priority") or "routine",
+            recall_id=args.get("recall_id"),  # the refused booking was for a recall
         )
     elif found.name == "reschedule_appointment":
         result = service.reschedule(

@@ -364,3 +364,21 @@ def test_a_version_4_store_gains_the_call_tables(tmp_path):
     assert schema_version(path) == SCHEMA_VERSION
     tables = {r[0] for r in _rows(path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"call_note", "callback", "recall", "hand_off"} <= tables
+
+
+def test_a_limited_callback_list_is_the_head_of_the_full_one(clinic):
+    """The Calls screen reads only the soonest N; they must be the full list's first N."""
+    _, service, clock, ids = clinic
+    patients = [ids["ada"], ids["bo"], ids["cy"]]
+    made = []
+    for i in range(12):
+        due = NOW + timedelta(minutes=37 * ((i * 7) % 12) - 150)
+        made.append(service.log_call(patients[i % 3], "in", "patient", "", "Billing",
+                                     "callback needed", f"Q{i}", callback_due=due,
+                                     priority="urgent" if i % 4 == 0 else "routine"))  # fmt: skip
+    service.snooze_callback(made[0]["callback_id"], 300)
+    service.complete_callback(made[1]["callback_id"])
+    full = service.callbacks_due()
+    assert len(full) == 11 == service.open_callback_count()
+    for n in (1, 3, 5, 11, 20):
+        assert [r.id for r in service.callbacks_due(limit=n)] == [r.id for r in full[:n]]

@@ -17,13 +17,29 @@ def test_export_with_calls_and_callbacks_validates(builder, db_path):
     appt = builder.appointment(ada, dr, start=builder.now + timedelta(hours=2))
     svc = Service(db_path, actor="desk1")
     try:
-        first = svc.log_call(ada, "in", "relative", "daughter", "Results",
-                             "callback needed", "[b]wants[/b] results \x1b[2J",
-                             appointment_id=appt, callback_due=svc.now() + timedelta(hours=1))
+        first = svc.log_call(
+            ada,
+            "in",
+            "relative",
+            "daughter",
+            "Results",
+            "callback needed",
+            "[b]wants[/b] results \x1b[2J",
+            appointment_id=appt,
+            callback_due=svc.now() + timedelta(hours=1),
+        )
         svc.amend_call(first["call_id"], "results are ready")
         svc.log_call(ada, "out", "patient", "", "Appointment reminder", "left message", "")
-        done = svc.log_call(ada, "in", "pharmacy", "CVS", "Prescription", "callback needed",
-                            "refill", callback_due=svc.now())
+        done = svc.log_call(
+            ada,
+            "in",
+            "pharmacy",
+            "CVS",
+            "Prescription",
+            "callback needed",
+            "refill",
+            callback_due=svc.now(),
+        )
         svc.complete_callback(done["callback_id"])
     finally:
         svc.close()

@@ -38,8 +38,10 @@ async def test_call_with_callback_from_the_queue_then_done(db_path, day):
         clock["now"] += timedelta(minutes=61)
         await pilot.press("f5")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "CallsScreen")
-        await wait_for(pilot, lambda: app.screen.callbacks
-                       and app.screen.callbacks[0].state in ("due", "overdue"))
+        await wait_for(
+            pilot,
+            lambda: app.screen.callbacks and app.screen.callbacks[0].state in ("due", "overdue"),
+        )
         assert "Lovelace, Ada" in screen_text(app)
         await wait_for(pilot, lambda: "overdue" in screen_text(app))
         await pilot.press("d")
@@ -58,7 +60,9 @@ async def test_three_keys_log_a_left_message(db_path, day):
     app.service.close()
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT outcome, appointment_id FROM call_note").fetchone() == (
-        "left message", day["appt"])
+        "left message",
+        day["appt"],
+    )
 
 
 async def test_empty_resolved_note_is_refused_and_markup_is_literal(db_path, day):
@@ -81,8 +85,9 @@ async def test_hand_off_note_marks_the_queue_row(db_path, day):
         await pilot.press("o")
         await wait_for(pilot, lambda: "Hand-off note for" in screen_text(app))
         await pilot.press("down", "enter")  # first preset: Needs interpreter
-        await wait_for(pilot, lambda: table(app).rows_by_id[day["appt"]].hand_off
-                       == "Needs interpreter")
+        await wait_for(
+            pilot, lambda: table(app).rows_by_id[day["appt"]].hand_off == "Needs interpreter"
+        )
         assert "hand-off: Needs interpreter" in screen_text(app)
         assert table(app).cells_at(0)[1].plain.startswith("h")
     app.service.close()

@@ -99,10 +99,15 @@ async def test_book_from_the_recall_list_closes_the_recall(db_path, clinic):
         book = app.screen
         assert book.patient.patient_id == clinic["ada"]
         await wait_for(pilot, lambda: book.slots)
+        due = app.service.today() - timedelta(days=3)
+        await wait_for(pilot, lambda: "Booking for a recall due" in screen_text(app))
+        assert f"Booking for a recall due {due:%a %d %b %Y}" in screen_text(app)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "Booked" in screen_text(app))
-        # closed while the coordinator is still on Book: no need to go back
-        await wait_for(pilot, lambda: _recalls(db_path)[0][3] == "booked")
+        await wait_for(pilot, lambda: "The recall is closed." in screen_text(app))
+        # closed by the booking itself, while the coordinator is still on Book
+        assert _recalls(db_path)[0][3] == "booked"
+        assert book.recall_id is None
+        await wait_for(pilot, lambda: "Booking for a recall" not in screen_text(app))
         await pilot.press("f5")
         await wait_for(pilot, lambda: _name(app) == "RecallsScreen" and app.screen.rows == [])
     app.service.close()
@@ -113,19 +118,40 @@ async def test_book_from_the_recall_list_closes_the_recall(db_path, clinic):
     conn.close()
     assert len(booked) == 1
     assert _recalls(db_path)[0][3:] == ("booked", booked[0][0])
+    conn = sqlite3.connect(db_path)
+    names = [r[0] for r in conn.execute("SELECT name FROM outbox ORDER BY mutation_id")]
+    conn.close()
+    assert names == ["set_recall", "book_appointment"]  # one action, one transaction
 
 
-async def test_leaving_book_without_booking_keeps_the_recall(db_path, clinic):
+async def test_leaving_book_without_booking_keeps_the_recall(db_path, clinic, builder):
+    builder.patient("Bob", "Marley", record_number="MRN2")
     _set_recalls(db_path, (clinic["ada"], 2, "Results"))
     app = make_app(db_path)
     async with app.run_test(size=(100, 36), notifications=True) as pilot:
         await _open_recall_list(pilot, app)
         await wait_for(pilot, lambda: len(app.screen.rows) == 1)
         await pilot.press("b")
-        await wait_for(pilot, lambda: _name(app) == "BookScreen")
-        await pilot.press("f5")
-        await wait_for(pilot, lambda: "the recall stays on the list" in screen_text(app))
-        assert app.screen._watch is None
+        await wait_for(pilot, lambda: _name(app) == "BookScreen" and app.screen.recall_id)
+        book = app.screen
+        await pilot.press("f5")  # back without booking: the list reloads, the recall stays
+        await wait_for(pilot, lambda: _name(app) == "RecallsScreen")
+        await wait_for(pilot, lambda: len(app.screen.rows) == 1)
+        assert "Lovelace, Ada" in screen_text(app)
+
+        await pilot.press("f4")  # Book again: still for Ada's recall ...
+        await wait_for(pilot, lambda: app.screen is book)
+        assert book.recall_id is not None
+        await pilot.press("P", *"MRN2")  # ... until another patient is chosen
+        await wait_for(pilot, lambda: _name(app) == "PickPatientScreen")
+        await wait_for(pilot, lambda: "MRN2" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is book and book.patient.given_name == "Bob")
+        assert book.recall_id is None
+        await wait_for(pilot, lambda: book.slots)
+        await pilot.press("enter")  # Bob's booking has nothing to do with Ada's recall
+        await wait_for(pilot, lambda: "Booked" in screen_text(app))
+        assert "recall" not in screen_text(app).lower()
     app.service.close()
     assert _recalls(db_path)[0][3] == "open"
 
