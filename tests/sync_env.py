@@ -57,6 +57,8 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, env: dict | None = None) -> ServerProcess:
+        # One HTTP client for the health polls: a new one per poll loads a trust store
+        # (~0.1 s of CPU) that competes with the starting server on a 2-core machine.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "coordtui", "server", "--database-url", self.database_url,
              "--port", str(self.port)],
@@ -66,14 +68,15 @@ class ServerProcess:
             stderr=subprocess.PIPE,
         )  # fmt: skip
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(self.url + "/v1/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        with httpx.Client(timeout=1, verify=False) as http:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+                try:
+                    if http.get(self.url + "/v1/health").status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    time.sleep(0.05)
         raise RuntimeError("server did not come up")
 
     def kill(self) -> None:
@@ -174,6 +177,13 @@ EFFECTS = {
 OPERATIONS = ("register", "book", "status", "call", "update", "walk_in")
 
 
+def small_clinic(path: Path):
+    """One provider open all day (UTC), two patients: ids ``dr``, ``ada``, ``bo``."""
+    b, ids = baseline_clinic(path, providers=1, patients=0)
+    names = {"ada": ("Ada", "Lovelace"), "bo": ("Bo", "Diddley")}
+    return b, {"dr": ids["providers"][0], **{k: b.patient(*v) for k, v in names.items()}}
+
+
 def baseline_clinic(path: Path, providers: int = 2, patients: int = 3):
     """A StoreBuilder clinic with providers open all day (UTC) and a few patients."""
     from sqlalchemy import text
@@ -192,38 +202,9 @@ def baseline_clinic(path: Path, providers: int = 2, patients: int = 3):
     return b, ids
 
 
-class QuickServer(ServerProcess):
-    """ServerProcess whose start polls health over one HTTP client.
-
-    ``httpx.get`` builds a client, and so loads a trust store (~0.1 s of CPU),
-    on every poll; on a 2-core CI machine that competes with the starting server.
-    """
-
-    def start(self, env: dict | None = None) -> ServerProcess:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "coordtui", "server", "--database-url", self.database_url,
-             "--port", str(self.port)],
-            cwd=ROOT,
-            env={**os.environ, **self.env, **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        with httpx.Client(timeout=1, verify=False) as http:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
-                try:
-                    if http.get(self.url + "/v1/health").status_code == 200:
-                        return self
-                except httpx.HTTPError:
-                    time.sleep(0.05)
-        raise RuntimeError("server did not come up")
-
-
 def start_server(database_url: str, baseline_dir: Path, **kw) -> ServerProcess:
     """A running server loaded with ``baseline_clinic``; ``server.ids`` names its rows."""
-    srv = QuickServer(database_url, **kw)
+    srv = ServerProcess(database_url, **kw)
     b, ids = baseline_clinic(baseline_dir / "baseline.db")
     srv.load(b.engine)
     b.close()

@@ -12,12 +12,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from coordtui.domain.days import format_dob, local
@@ -26,6 +23,7 @@ from coordtui.domain.status import LABELS, SYMBOLS, Status
 from coordtui.domain.text import clean
 from coordtui.domain.waits import compute_wait, format_minutes
 from coordtui.store.reads import QueueRow
+from coordtui.widgets.cursor_lines import CursorLines
 
 NARROW = (
     ("time", "Time", 5),
@@ -104,7 +102,7 @@ def status_cell(row: QueueRow, now: datetime, alert: int, colour: bool = True) -
     return Text(f"{SYMBOLS[status]} {LABELS[status]}", style=styles[not colour])
 
 
-class QueueTable(ScrollView, can_focus=True):
+class QueueTable(CursorLines):
     """The day's appointments, one line each, keyed by appointment id.
 
     A Line-API widget rather than a DataTable: each row is rendered once into
@@ -112,14 +110,6 @@ class QueueTable(ScrollView, can_focus=True):
     status change repaints one line even on a 160x48 terminal with 300 rows.
     """
 
-    BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False, id="table.up"),
-        Binding("down", "cursor(1)", "Down", show=False, id="table.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
-        Binding("home", "edge(0)", "First", show=False, id="table.first"),
-        Binding("end", "edge(1)", "Last", show=False, id="table.last"),
-    ]
     COMPONENT_CLASSES = {
         "queue-table--header",
         "queue-table--cursor",
@@ -291,27 +281,6 @@ class QueueTable(ScrollView, can_focus=True):
             self.post_message(self.RowHighlighted())
         self._scroll_to_cursor()
         self.refresh()
-
-    def _scroll_to_cursor(self) -> None:
-        visible = max(1, self.size.height - 1)
-        top = int(self.scroll_offset.y)
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
-        elif self.cursor_row >= top + visible:
-            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
-
-    def action_cursor(self, delta: int) -> None:
-        self.move_cursor(self.cursor_row + delta)
-
-    def action_page(self, direction: int) -> None:
-        self.move_cursor(self.cursor_row + direction * max(1, self.size.height - 2))
-
-    def action_edge(self, end: int) -> None:
-        self.move_cursor(len(self._order) - 1 if end else 0)
-
-    def on_click(self, event: events.Click) -> None:
-        if event.y >= 1:
-            self.move_cursor(int(self.scroll_offset.y) + event.y - 1)
 
     def on_resize(self) -> None:
         self._strips.clear()

@@ -17,24 +17,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.text import Text
-from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from coordtui.widgets.cursor_lines import CursorLines
 
-class RowTable(ScrollView, can_focus=True):
+
+class RowTable(CursorLines):
     """Rows of any kind; ``cells(item)`` turns one into its Text cells when first shown."""
 
-    BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False, id="table.up"),
-        Binding("down", "cursor(1)", "Down", show=False, id="table.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
-        Binding("home", "edge(0)", "First", show=False, id="table.first"),
-        Binding("end", "edge(1)", "Last", show=False, id="table.last"),
-    ]
     COMPONENT_CLASSES = {
         "row-table--header",
         "row-table--cursor",
@@ -99,26 +90,8 @@ class RowTable(ScrollView, can_focus=True):
 
     def move_cursor(self, row: int) -> None:
         self.cursor_row = min(max(row, 0), max(len(self._items) - 1, 0))
-        visible = max(1, self.size.height - 1)
-        top = int(self.scroll_offset.y)
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
-        elif self.cursor_row >= top + visible:
-            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
+        self._scroll_to_cursor()
         self.refresh()
-
-    def action_cursor(self, delta: int) -> None:
-        self.move_cursor(self.cursor_row + delta)
-
-    def action_page(self, direction: int) -> None:
-        self.move_cursor(self.cursor_row + direction * max(1, self.size.height - 2))
-
-    def action_edge(self, end: int) -> None:
-        self.move_cursor(len(self._items) - 1 if end else 0)
-
-    def on_click(self, event: events.Click) -> None:
-        if event.y >= 1:
-            self.move_cursor(int(self.scroll_offset.y) + event.y - 1)
 
     def on_resize(self) -> None:
         self._strips.clear()

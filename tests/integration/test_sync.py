@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import httpx
@@ -13,24 +12,22 @@ from coordtui.interop.fhir import export_bundle
 from coordtui.store.db import open_store
 from coordtui.sync import local
 from coordtui.sync.client import SyncError, headers
-from tests.builders import StoreBuilder
-from tests.sync_env import ServerProcess, Workstation, dump, now_utc, sqlite_url
+from tests.sync_env import (
+    ServerProcess,
+    Workstation,
+    dump,
+    now_utc,
+    small_clinic,
+    sqlite_url,
+)
 
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
-
-def _clinic(tmp_path):
-    """A baseline clinic: one provider open all day, two patients."""
-    b = StoreBuilder(tmp_path / "baseline.db")
-    dr = b.provider("Dr Okafor")
-    ada = b.patient("Ada", "Lovelace")
-    bo = b.patient("Bo", "Diddley")
-    with b.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE provider SET schedule_json = :s WHERE id = :id"),
-            {"s": json.dumps(ALL_DAY), "id": dr},
-        )
-    return b, {"dr": dr, "ada": ada, "bo": bo}
+def _serve(url: str, tmp_path) -> ServerProcess:
+    srv = ServerProcess(url)
+    b, srv.ids = small_clinic(tmp_path / "baseline.db")
+    srv.load(b.engine)
+    b.close()
+    return srv.start()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -39,24 +36,14 @@ def server(request, tmp_path):
         url = sqlite_url(tmp_path / "server.db")
     else:
         url = request.getfixturevalue("pg_database")
-    srv = ServerProcess(url)
-    b, ids = _clinic(tmp_path)
-    srv.load(b.engine)
-    b.close()
-    srv.start()
-    srv.ids = ids
+    srv = _serve(url, tmp_path)
     yield srv
     srv.stop()
 
 
 @pytest.fixture
 def sqlite_server(tmp_path):
-    srv = ServerProcess(sqlite_url(tmp_path / "server.db"))
-    b, ids = _clinic(tmp_path)
-    srv.load(b.engine)
-    b.close()
-    srv.start()
-    srv.ids = ids
+    srv = _serve(sqlite_url(tmp_path / "server.db"), tmp_path)
     yield srv
     srv.stop()
 

@@ -32,7 +32,7 @@ from coordtui.sync import local
 from tests.pg import _admin_connect
 from tests.sync_env import (
     Ledger,
-    QuickServer,
+    ServerProcess,
     Workstation,
     check_converged,
     check_nothing_lost,
@@ -53,7 +53,7 @@ class SqliteBackups:
         self.copy = tmp_path / "server-backup.db"
         self.fhir: Path | None = self.path
 
-    def backup(self, server: QuickServer) -> QuickServer:
+    def backup(self, server: ServerProcess) -> ServerProcess:
         """An online backup (sqlite3 backup API) while the server keeps serving."""
         src, dst = sqlite3.connect(self.path), sqlite3.connect(self.copy)
         try:
@@ -63,7 +63,7 @@ class SqliteBackups:
             dst.close()
         return server
 
-    def restore(self, server: QuickServer) -> QuickServer:
+    def restore(self, server: ServerProcess) -> ServerProcess:
         server.stop()
         for suffix in ("-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
@@ -88,7 +88,7 @@ class PostgresBackups:
         self.fhir = None
         self.copy = f"coordtui_r_{uuid.uuid4().hex[:12]}"
 
-    def _admin(self, statement: sql.Composable, server: QuickServer) -> None:
+    def _admin(self, statement: sql.Composable, server: ServerProcess) -> None:
         server.engine.dispose()
         with _admin_connect(self.url) as conn:
             conn.execute(
@@ -98,12 +98,12 @@ class PostgresBackups:
             )
             conn.execute(statement)
 
-    def backup(self, server: QuickServer) -> QuickServer:
+    def backup(self, server: ServerProcess) -> ServerProcess:
         copy = sql.SQL("CREATE DATABASE {} TEMPLATE {}")
         self._admin(copy.format(sql.Identifier(self.copy), sql.Identifier(self.name)), server)
         return server
 
-    def restore(self, server: QuickServer) -> QuickServer:
+    def restore(self, server: ServerProcess) -> ServerProcess:
         drop = sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(self.name))
         self._admin(drop, server)
         copy = sql.SQL("CREATE DATABASE {} TEMPLATE {}")

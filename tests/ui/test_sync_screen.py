@@ -7,7 +7,6 @@ driven by keys.  Nothing is mocked.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -15,12 +14,10 @@ from sqlalchemy import text
 
 from coordtui.sync import local
 from coordtui.widgets.clinic_header import ClinicHeader
-from tests.builders import StoreBuilder
 from tests.conftest import wait_for
-from tests.sync_env import ThreadServer, Workstation, now_utc, sqlite_url
+from tests.sync_env import ThreadServer, Workstation, now_utc, small_clinic, sqlite_url
 from tests.ui.helpers import make_app, screen_segment_texts, screen_text, table
 
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 SYNC = 10.0  # seconds to wait for something that takes a round or two
 
 
@@ -28,19 +25,11 @@ SYNC = 10.0  # seconds to wait for something that takes a round or two
 def server(tmp_path):
     """A clinic (one provider open all day, two patients) on a loopback server."""
     srv = ThreadServer(sqlite_url(tmp_path / "server.db"))
-    b = StoreBuilder(tmp_path / "baseline.db")
-    dr = b.provider("Dr Okafor")
-    ada = b.patient("Ada", "Lovelace")
-    bo = b.patient("Bo", "Diddley")
-    with b.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE provider SET schedule_json = :s WHERE id = :id"),
-            {"s": json.dumps(ALL_DAY), "id": dr},
-        )
+    b, ids = small_clinic(tmp_path / "baseline.db")
     srv.load(b.engine)
     b.close()
     srv.start()
-    srv.ids = {"dr": dr, "ada": ada, "bo": bo}
+    srv.ids = ids
     yield srv
     srv.close()
 
