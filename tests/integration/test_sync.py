@@ -193,3 +193,24 @@ def test_open_store_on_bootstrapped_copy_has_search_index(tmp_path, sqlite_serve
     finally:
         a.close()
     open_store(a.path).dispose()
+
+
+def test_a_bootstrapped_store_has_the_indexes_of_a_fresh_one(tmp_path, sqlite_server):
+    """Bootstrap drops secondary indexes for speed and must put every one back."""
+    import sqlite3
+    from contextlib import closing
+
+    def indexes(path):
+        with closing(sqlite3.connect(path)) as conn:
+            return sorted(
+                conn.execute(
+                    "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'"
+                ).fetchall()
+            )
+
+    (a,) = _desks(tmp_path, sqlite_server, "a")
+    a.close()
+    open_store(tmp_path / "fresh.db").dispose()
+    assert indexes(a.path) == indexes(tmp_path / "fresh.db")
+    with closing(sqlite3.connect(a.path)) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'sync.reindex'").fetchone() is None
