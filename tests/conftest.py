@@ -34,7 +34,7 @@ def builder(db_path) -> StoreBuilder:
     b.close()
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
     """Let workers and the writer thread finish until ``condition`` holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
