@@ -33,7 +33,10 @@ def ensure_private_file(path: Path) -> None:
 
 def apply_pragmas(conn: sqlite3.Connection) -> None:
     """SQLite settings every connection to a coordtui store uses."""
-    conn.execute("PRAGMA busy_timeout=5000")
+    # Writes wait for the lock rather than fail: the longest holder is the last page of a
+    # first sync (bootstrap), which rebuilds the indexes in one go (~7 s at 200k patients).
+    # Reads never wait in WAL mode, and writes run off the UI thread.
+    conn.execute("PRAGMA busy_timeout=20000")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
