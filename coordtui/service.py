@@ -709,7 +709,9 @@ class Service:
 
     def sync_connected(self) -> bool:
         """Enrolled with a clinic server (plain read: cheap enough to poll)."""
-        return bool(self.reads.meta("sync.url") and self.reads.meta("sync.token"))
+        from coordtui.sync.protocol import TOKEN, URL
+
+        return bool(self.reads.meta(URL) and self.reads.meta(TOKEN))
 
     def sync_client(self, timeout: float = 10.0):
         from coordtui.sync.client import SyncClient

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlmodel import Session
 
+from coordtui.domain.status import ACTIVE
 from coordtui.mutations import MUTATIONS, Context, MutationError, instant
 from coordtui.server.schema import (
     is_postgres,
@@ -205,6 +206,17 @@ def _record_changes(conn: Connection, seq: int, touched: dict[tuple[str, str], b
     )
 
 
+# Appointments that must not overlap another of their provider's: scheduled, active
+# (coordtui.domain.status.ACTIVE), with a provider who allows no overbooking.
+_LOCK_EXCLUSIVE = (
+    "INSERT INTO slot_lock (appointment_id, provider_id, span) "
+    "SELECT a.id, a.provider_id, tstzrange(a.start_utc, a.end_utc, '[)') "
+    "FROM appointment a LEFT JOIN provider_booking pb ON pb.provider_id = a.provider_id "
+    "WHERE a.kind = 'scheduled' AND COALESCE(pb.overbook_allowance, 0) = 0 "
+    f"AND a.status IN ({', '.join(repr(s.value) for s in sorted(ACTIVE))})"
+)
+
+
 def _maintain_slot_locks(session: Session, touched: dict[tuple[str, str], bool]) -> None:
     """PostgreSQL only: mirror exclusive appointments into the exclusion-constrained table."""
     ids = [k for (t, k) in touched if t == "appointment"]
@@ -212,17 +224,7 @@ def _maintain_slot_locks(session: Session, touched: dict[tuple[str, str], bool])
         return
     conn = session.connection()
     conn.execute(text("DELETE FROM slot_lock WHERE appointment_id = ANY(:ids)"), {"ids": ids})
-    conn.execute(
-        text(
-            "INSERT INTO slot_lock (appointment_id, provider_id, span) "
-            "SELECT a.id, a.provider_id, tstzrange(a.start_utc, a.end_utc, '[)') "
-            "FROM appointment a LEFT JOIN provider_booking pb ON pb.provider_id = a.provider_id "
-            "WHERE a.id = ANY(:ids) AND a.kind = 'scheduled' "
-            "AND a.status IN ('booked', 'arrived', 'in_room', 'done') "
-            "AND COALESCE(pb.overbook_allowance, 0) = 0"
-        ),
-        {"ids": ids},
-    )
+    conn.execute(text(_LOCK_EXCLUSIVE + " AND a.id = ANY(:ids)"), {"ids": ids})
 
 
 def _run_one(conn: Connection, client_id: str, m: Pushed, seq: int) -> dict[str, Any]:
@@ -488,17 +490,7 @@ def load_baseline(engine: Engine, source) -> int:
                 copied += _copy(conn, name, batch, key, seq)
         conn.execute(srv_version.insert().values(seq=seq, id=str(uuid.uuid4()), at=utcnow()))
         if is_postgres(engine):
-            conn.execute(
-                text(
-                    "INSERT INTO slot_lock (appointment_id, provider_id, span) "
-                    "SELECT a.id, a.provider_id, tstzrange(a.start_utc, a.end_utc, '[)') "
-                    "FROM appointment a LEFT JOIN provider_booking pb "
-                    "ON pb.provider_id = a.provider_id WHERE a.kind = 'scheduled' "
-                    "AND a.status IN ('booked', 'arrived', 'in_room', 'done') "
-                    "AND COALESCE(pb.overbook_allowance, 0) = 0 "
-                    "ON CONFLICT DO NOTHING"
-                )
-            )
+            conn.execute(text(_LOCK_EXCLUSIVE + " ON CONFLICT DO NOTHING"))
     return copied
 
 

@@ -31,14 +31,20 @@ from coordtui.store.files import SCHEMA_VERSION
 from coordtui.sync import local
 from coordtui.sync.protocol import (
     APP_HEADER,
+    CA,
+    CLIENT_ID,
+    CURSOR,
+    LAST_ERROR,
+    LAST_OK,
+    LAST_TRY,
     MAX_BATCH,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
+    TOKEN,
+    URL,
 )
 
-URL, CLIENT_ID, TOKEN, CA = "sync.url", "sync.client_id", "sync.token", "sync.ca"
-LAST_OK, LAST_ERROR, LAST_TRY = "sync.last_ok", "sync.last_error", "sync.last_try"
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 300.0
 STATUS_EVERY = timedelta(seconds=30)
 
@@ -174,7 +180,7 @@ class SyncClient:
                 CLIENT_ID: client_id,
                 TOKEN: token,
                 CA: ca,
-                local.CURSOR: None,
+                CURSOR: None,
             },
         )
         return client_id
@@ -306,7 +312,7 @@ class SyncClient:
     def _pull_all(self, report: Round, progress) -> None:
         while True:
             with self.engine.connect() as conn:
-                cursor = local.get_meta(conn, local.CURSOR)
+                cursor = local.get_meta(conn, CURSOR)
             payload: dict[str, Any] = {
                 "cursor": cursor,
                 "pending_from": local.first_pending(self.engine),

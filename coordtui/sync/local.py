@@ -22,12 +22,7 @@ from sqlmodel import Session
 from coordtui.store.models import Meta, Outbox, SyncConflict, SyncUndo
 from coordtui.sync import rows
 from coordtui.sync.capture import track, untrack
-
-CURSOR = "sync.cursor"
-# Set by a reset page, cleared by the last page of that bootstrap: until then the
-# synced tables' plain indexes (their SQL is the value) and the lookup index are not
-# kept row by row but built once at the end, several times faster (see BENCHMARKS.md).
-REINDEX = "sync.reindex"
+from coordtui.sync.protocol import CURSOR, REINDEX
 
 
 def record_undo(session: Session, mutation_id: int) -> None:

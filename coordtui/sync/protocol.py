@@ -8,3 +8,12 @@ SCHEMA_HEADER = "x-coordtui-schema"
 APP_HEADER = "x-coordtui-app"
 MAX_BODY = 8 * 1024 * 1024  # bytes, after gzip; a push batch is far smaller
 MAX_BATCH = 200  # mutations per push
+
+# Keys of the workstation's sync state in its store's ``meta`` table.
+URL, CLIENT_ID, TOKEN, CA = "sync.url", "sync.client_id", "sync.token", "sync.ca"
+LAST_OK, LAST_ERROR, LAST_TRY = "sync.last_ok", "sync.last_error", "sync.last_try"
+CURSOR = "sync.cursor"  # the server's opaque position after the last applied page
+# Set by a reset page, cleared by the last page of that bootstrap: until then the synced
+# tables' plain indexes (their SQL is the value) and the lookup index are not kept row by
+# row but built once at the end, several times faster (see BENCHMARKS.md).
+REINDEX = "sync.reindex"

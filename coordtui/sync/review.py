@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from coordtui.domain.days import local, parse_db
+from coordtui.sync.protocol import LAST_ERROR, LAST_OK, LAST_TRY, TOKEN, URL
 
 if TYPE_CHECKING:
     from coordtui.service import Service
 
-URL, TOKEN = "sync.url", "sync.token"
-LAST_OK, LAST_ERROR, LAST_TRY = "sync.last_ok", "sync.last_error", "sync.last_try"
 
 LABELS = {
     "set_status": "Status change",
