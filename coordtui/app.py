@@ -7,6 +7,7 @@ the screen that asked on the event loop.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,29 +31,21 @@ from coordtui.sync.runner import Outcome, SyncRunner
 from coordtui.themes import ALL as EXTRA_THEMES
 from coordtui.themes import THEME_NAMES
 
-
-def _lookup_screen():
-    from coordtui.screens.lookup import LookupScreen
-
-    return LookupScreen()
-
-
-def _book_screen():
-    from coordtui.screens.book import BookScreen
-
-    return BookScreen()
+# Screens other than the queue load when first opened (start-up pays only for the queue),
+# and are imported in the background once the first frame is up (``on_ready``).
+LAZY_SCREENS = {
+    "lookup": ("coordtui.screens.lookup", "LookupScreen"),
+    "book": ("coordtui.screens.book", "BookScreen"),
+    "calls": ("coordtui.screens.calls", "CallsScreen"),
+    "sync": ("coordtui.screens.sync", "SyncScreen"),
+}
 
 
-def _calls_screen():
-    from coordtui.screens.calls import CallsScreen
+def _lazy(module: str, name: str) -> Callable[[], Screen]:
+    def make() -> Screen:
+        return getattr(importlib.import_module(module), name)()
 
-    return CallsScreen()
-
-
-def _sync_screen():
-    from coordtui.screens.sync import SyncScreen
-
-    return SyncScreen()
+    return make
 
 
 class WriteFailure(str):
@@ -69,13 +62,7 @@ class CoordApp(App):
     TITLE = "coordtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere work
     # Only the queue is imported up front; the other screens load when first opened.
-    MODES = {
-        "queue": QueueScreen,
-        "lookup": _lookup_screen,
-        "book": _book_screen,
-        "calls": _calls_screen,
-        "sync": _sync_screen,
-    }
+    MODES = {"queue": QueueScreen} | {mode: _lazy(*where) for mode, where in LAZY_SCREENS.items()}
     DEFAULT_MODE = "queue"
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
@@ -134,7 +121,7 @@ class CoordApp(App):
 
     def on_ready(self) -> None:
         """First frame is on screen: now, off the event loop, load the ORM for writes and
-        the Calls screen's module (so F5 need not import it), then run the full garbage
+        the other screens' modules (so F3-F6 need not import them), then run the full garbage
         collection that start-up (the ORM import above all) has made due, while idle:
         left alone it lands on the first busy key, such as F5 (60-200 ms measured)."""
 
@@ -142,7 +129,8 @@ class CoordApp(App):
             import gc
 
             self.service.warm_up()
-            import coordtui.screens.calls  # noqa: F401
+            for module, _ in LAZY_SCREENS.values():
+                importlib.import_module(module)
 
             gc.collect()
 
