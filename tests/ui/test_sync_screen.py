@@ -84,10 +84,13 @@ async def test_header_shows_online_then_offline_with_pending_then_synced(tmp_pat
         assert "synced " in header(app) and "pending" not in header(app)
 
         server.stop()
+        saved = []
         app.write(
             lambda: app.service.register_patient({"given_name": "Grace", "family_name": "Hopper"}),
-            lambda _r, _e: None,
+            lambda _r, e: saved.append(e),
         )
+        # A round may fail (offline) before the write commits; wait for the saved write.
+        await wait_for(pilot, lambda: saved == [None], SYNC)
         await wait_for(pilot, lambda: "○ offline" in header(app), SYNC)
         assert "1 pending" in header(app)
         assert "synced " in header(app)  # the last time it did work
