@@ -42,4 +42,10 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) 
         await pilot.pause(0.02)
         if condition():
             return
-    raise AssertionError("condition not met in time")
+    from tests.ui.helpers import screen_text
+
+    app = pilot.app
+    seen = f"screen {type(app.screen).__name__}, focus {type(app.focused).__name__}"
+    raise AssertionError(
+        f"condition not met in time ({seen}); the screen read:\n{screen_text(app)}"
+    )

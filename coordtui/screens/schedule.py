@@ -18,12 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Checkbox, DataTable, Footer, Label
+from textual.widgets import Checkbox, Footer, Label
 
 from coordtui.domain.patient import read_typed_date
 from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.row_table import RowTable
 from coordtui.widgets.safe_input import SafeInput
 
 DAYS = (
@@ -52,6 +53,20 @@ def parse_ranges(text: str) -> list[list[str]] | str:
             return f"'{part}' must look like 08:00-12:00"
         out.append([start.strip(), end.strip()])
     return out
+
+
+EXCEPTION_COLUMNS = (("From", 10), ("To", 10), ("Hours", 11), ("Kind", 12), ("Reason", 20))
+
+
+def _exception_cells(row) -> tuple[Text, ...]:
+    hours = f"{row.start_time}-{row.end_time}" if row.start_time else "whole day"
+    return (
+        Text(row.first_day.isoformat()),
+        Text(row.last_day.isoformat()),
+        Text(hours),
+        Text("leave/closed" if row.kind == "closure" else "extra"),
+        Text(clean(row.reason)),
+    )
 
 
 class ScheduleScreen(Screen):
@@ -112,13 +127,11 @@ class ScheduleScreen(Screen):
                 classes="row",
             )
         yield Label("", id="error")
-        yield DataTable(id="exceptions", cursor_type="row")
+        yield RowTable(EXCEPTION_COLUMNS, flex=4, id="exceptions")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)
-        table = self.query_one("#exceptions", DataTable)
-        table.add_columns(Text("From"), Text("To"), Text("Hours"), Text("Kind"), Text("Reason"))
         self.load_exceptions()
         self.query_one("#d-mon").focus()
 
@@ -128,17 +141,7 @@ class ScheduleScreen(Screen):
         self.rows = service.schedule_exceptions(
             self.provider_id, today, today + timedelta(days=366)
         )
-        table = self.query_one("#exceptions", DataTable)
-        table.clear()
-        for r in self.rows:
-            hours = f"{r.start_time}-{r.end_time}" if r.start_time else "whole day"
-            table.add_row(
-                Text(r.first_day.isoformat()),
-                Text(r.last_day.isoformat()),
-                Text(hours),
-                Text("leave/closed" if r.kind == "closure" else "extra"),
-                Text(clean(r.reason)),
-            )
+        self.query_one("#exceptions", RowTable).show(self.rows, _exception_cells)
 
     def _error(self, message: str) -> None:
         self.query_one("#error", Label).update(Text(message))
@@ -195,7 +198,7 @@ class ScheduleScreen(Screen):
         self.app.write(lambda: service.add_schedule_exception(self.provider_id, **values), done)
 
     def action_remove_exception(self) -> None:
-        table = self.query_one("#exceptions", DataTable)
+        table = self.query_one("#exceptions", RowTable)
         if not self.rows or not 0 <= table.cursor_row < len(self.rows):
             return
         row = self.rows[table.cursor_row]
