@@ -652,6 +652,9 @@ class Service:
     def recalls_due(self, until_day: date) -> list[RecallRow]:
         return self.reads.run(call_reads.recalls_due, until_day)
 
+    def patient_recalls(self, patient_id: str) -> list[RecallRow]:
+        return self.reads.run(call_reads.patient_recalls, patient_id)
+
     def set_recall(
         self, patient_id: str, due_date: date, reason: str = "", appointment_id: str | None = None
     ) -> dict:

@@ -129,6 +129,9 @@ class PatientScreen(Screen):
             block.append_text(self._visit_line(a, zone))
         if not upcoming:
             block.append("  none\n", style="dim")
+        for recall in service.patient_recalls(self.patient_id):
+            block.append(f"  Recall due {recall.due_date:%a %d %b %Y}", style="bold")
+            block.append(f"  {clean(recall.reason) or 'follow-up'}\n")
         block.append("Past\n", style="bold")
         for a in past:
             block.append_text(self._visit_line(a, zone))
@@ -195,7 +198,9 @@ class PatientScreen(Screen):
 
         if self.record is not None:
             name = Text(clean(f"{self.record.family_name}, {self.record.given_name}"))
-            self.app.push_screen(RecallFormScreen(self.record.id, name))
+            self.app.push_screen(
+                RecallFormScreen(self.record.id, name), lambda _due: self.refresh_card()
+            )
 
     async def action_book(self) -> None:
         record = self.record

@@ -235,15 +235,30 @@ def appointment_patient(conn: sqlite3.Connection, appointment_id: str) -> str | 
     return row[0] if row else None
 
 
+_RECALL_SQL = (
+    "SELECT r.id, p.id, p.given_name, p.family_name, p.phone, r.due_date, r.reason, r.status "
+    "FROM recall r JOIN patient p ON p.id = r.patient_id WHERE r.status = 'open' AND "
+)
+
+
 def recalls_due(conn: sqlite3.Connection, until_day: date) -> list[RecallRow]:
     """Open recalls due on or before ``until_day``, earliest first."""
     rows = conn.execute(
-        "SELECT r.id, p.id, p.given_name, p.family_name, p.phone, r.due_date, r.reason, r.status "
-        "FROM recall r JOIN patient p ON p.id = r.patient_id "
-        "WHERE r.status = 'open' AND r.due_date <= ? "
-        "ORDER BY r.due_date, p.family_name, p.given_name, r.id",
+        _RECALL_SQL + "r.due_date <= ? ORDER BY r.due_date, p.family_name, p.given_name, r.id",
         (until_day.isoformat(),),
     ).fetchall()
+    return _recall_rows(rows)
+
+
+def patient_recalls(conn: sqlite3.Connection, patient_id: str) -> list[RecallRow]:
+    """One patient's open recalls, earliest due first (for the card)."""
+    rows = conn.execute(
+        _RECALL_SQL + "r.patient_id = ? ORDER BY r.due_date, r.id", (patient_id,)
+    ).fetchall()
+    return _recall_rows(rows)
+
+
+def _recall_rows(rows: list[tuple]) -> list[RecallRow]:
     return [
         RecallRow(r[0], r[1], r[2], r[3], r[4] or "", date.fromisoformat(r[5]), r[6] or "", r[7])
         for r in rows

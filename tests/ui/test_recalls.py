@@ -77,6 +77,8 @@ async def test_recall_from_the_card_bad_date_then_listed(db_path, clinic):
         await pilot.press("home", "ctrl+k", *due.strftime("%d/%m/%Y"), "ctrl+s")
         await wait_for(pilot, lambda: _name(app) == "PatientScreen")
         assert f"Recall set for {due:%a %d %b %Y}" in screen_text(app)
+        listed = f"Recall due {due:%a %d %b %Y}  6-week review"
+        await wait_for(pilot, lambda: listed in screen_text(app))  # the card lists it
 
         await pilot.press("escape")
         await _open_recall_list(pilot, app)
