@@ -61,6 +61,7 @@ from coordtui.store.models import (
     CallNote,
     Clinic,
     HandOff,
+    Meta,
     Outbox,
     Patient,
     PatientEvent,
@@ -71,6 +72,7 @@ from coordtui.store.models import (
     StatusEvent,
     WaitlistEntry,
 )
+from coordtui.sync.protocol import CLIENT_ID
 
 
 class MutationError(ValueError):
@@ -98,11 +100,28 @@ class MutationError(ValueError):
         self.occurrences = list(occurrences or [])
 
 
+LOCAL_ORIGIN = "local"  # what a workstation's own runs write as their origin
+
+
 @dataclass(frozen=True)
 class Context:
+    """Who runs a mutation.  ``origin`` is written on the patient events it makes
+    (the clinic server's client id, or LOCAL_ORIGIN on the workstation); ``own``
+    names the origins whose edits this one was made on top of: a desk always
+    sees its own earlier edits, so they never clash with its later ones."""
+
     actor: str
     mutation_id: int
     client_time: datetime
+    origin: str = ""
+    own: frozenset[str] = frozenset()
+
+
+def local_context(session: Session, actor: str, mutation_id: int, client_time: datetime) -> Context:
+    """The context of a run on this workstation (first run or the sync rebase)."""
+    client_id = session.exec(select(Meta.value).where(Meta.key == CLIENT_ID)).first()
+    own = {LOCAL_ORIGIN, client_id} if client_id else {LOCAL_ORIGIN}
+    return Context(actor, mutation_id, client_time, LOCAL_ORIGIN, frozenset(own))
 
 
 Mutation = Callable[[Session, dict[str, Any], Context], dict[str, Any]]
@@ -144,7 +163,7 @@ def run_local(
         )
         session.add(entry)
         session.flush()
-        ctx = Context(actor=actor, mutation_id=entry.mutation_id or 0, client_time=client_time)
+        ctx = local_context(session, actor, entry.mutation_id or 0, client_time)
         record_undo(session, ctx.mutation_id)
         result = MUTATIONS[name](session, args, ctx)
     return {**result, "mutation_id": ctx.mutation_id}
@@ -302,15 +321,20 @@ def register_patient(session: Session, args: dict[str, Any], ctx: Context) -> di
     return {"patient_id": patient.id}
 
 
-def _fields_changed_since(session: Session, patient: Patient, base: int) -> set[str] | None:
-    """Fields changed on ``patient`` after version ``base``; None when that cannot be told.
+def _fields_changed_since(
+    session: Session, patient: Patient, base: int, own: frozenset[str]
+) -> set[str] | None:
+    """Fields others changed on ``patient`` after version ``base``; None when that
+    cannot be told.
 
-    Each ``updated`` event records the version it made and its field names, so
-    versions ``base+1 .. current`` should each have one.  If any is missing (an
-    event written before versions were recorded, a merge, a base this record
-    never had), what changed is unknown and the caller treats it as a clash.
-    Event times are no substitute: they are the editing workstation's clock, and
-    offline edits reach the server in any order.
+    Each ``updated`` event records the version it made, its field names and its
+    origin, so versions ``base+1 .. current`` should each have one.  If any is
+    missing (an event written before versions were recorded, a merge, a base
+    this record never had), what changed is unknown and the caller treats it as
+    a clash.  Versions made by an ``own`` origin count as seen: the same desk's
+    earlier (maybe still unsynced) edits.  Event times are no substitute: they
+    are the editing workstation's clock, and offline edits reach the server in
+    any order.
     """
     if base > patient.version:
         return None
@@ -325,7 +349,9 @@ def _fields_changed_since(session: Session, patient: Patient, base: int) -> set[
         detail = json.loads(raw or "{}")
         version = detail.get("version")
         if isinstance(version, int) and version in wanted:
-            found.setdefault(version, set()).update(str(f) for f in detail.get("fields") or [])
+            fields = found.setdefault(version, set())
+            if detail.get("origin") not in own:
+                fields.update(str(f) for f in detail.get("fields") or [])
     if set(found) != wanted:
         return None
     return set().union(*found.values())
@@ -335,9 +361,11 @@ def _fields_changed_since(session: Session, patient: Patient, base: int) -> set[
 def update_patient(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Apply field changes made against ``base_version``.
 
-    A stale edit (the record moved on since ``base_version``) still applies
-    when none of the fields it changes were changed in between: disjoint edits
-    merge.  If they overlap, or what changed in between is unknown, it is
+    ``base_version`` is the version of the server's state the edit was made on
+    (PatientRecord.base_version: without this desk's unsynced edits), so that it
+    means the same on the server as here.  A stale edit (the record moved on
+    since) still applies when none of the fields it changes were changed in
+    between by others: disjoint edits merge.  If they overlap, or what changed in between is unknown, it is
     refused naming the fields (never their values), and after sync the refusal
     is a conflict for a person to settle.
     """
@@ -355,7 +383,7 @@ def update_patient(session: Session, args: dict[str, Any], ctx: Context) -> dict
     if not changed:
         return {"patient_id": patient.id, "version": patient.version, "changed": []}
     if base is not None and base != patient.version:
-        since = _fields_changed_since(session, patient, base)
+        since = _fields_changed_since(session, patient, base, ctx.own)
         if since is None:
             raise MutationError(
                 "This patient was changed elsewhere since you opened it; reopen to see the changes."
@@ -379,6 +407,8 @@ def update_patient(session: Session, args: dict[str, Any], ctx: Context) -> dict
         setattr(patient, name, checked.values[name])
     _touch(patient, ctx, at)
     extra = {} if base is None else {"base": base}
+    if ctx.origin:
+        extra["origin"] = ctx.origin
     _patient_event(
         session,
         args.get("event_id") or f"{patient.id}:v{patient.version}",

@@ -199,7 +199,8 @@ class Service:
             },
         )
 
-    def update_patient(self, patient_id: str, base_version: int, changes: dict) -> dict:
+    def update_patient(self, patient_id: str, base_version: int | None, changes: dict) -> dict:
+        """``base_version``: PatientRecord.base_version as the edit form read it."""
         return self.run(
             "update_patient",
             {

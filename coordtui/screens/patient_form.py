@@ -192,7 +192,7 @@ class PatientFormScreen(Screen):
                 return
             self._saving = True
             self.app.write(
-                lambda: service.update_patient(self.record.id, self.record.version, changes),
+                lambda: service.update_patient(self.record.id, self.record.base_version, changes),
                 self._written,
             )
 

@@ -233,7 +233,9 @@ def _run_one(conn: Connection, client_id: str, m: Pushed, seq: int) -> dict[str,
     touched: dict[tuple[str, str], bool] = {}
     status, reason, detail = "applied", "", {}
     try:
-        ctx = Context(actor=m.actor, mutation_id=m.id, client_time=instant(m.client_time))
+        ctx = Context(
+            m.actor, m.id, instant(m.client_time), origin=client_id, own=frozenset({client_id})
+        )
         with session.begin_nested():
             touched = track(session, lambda *_: None)
             result = MUTATIONS[m.name](session, dict(m.args), ctx)

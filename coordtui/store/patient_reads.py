@@ -62,6 +62,9 @@ class PatientRecord:
     created_at: datetime | None
     updated_at: datetime | None
     updated_by: str
+    # The version of the server's state under this desk's unsynced edits: what an
+    # edit made now is based on (None: the record itself is not synced yet).
+    base_version: int | None = None
 
     def editable(self) -> dict[str, object]:
         """The fields a form edits, as the domain validator names them."""
@@ -104,7 +107,23 @@ def patient(conn: sqlite3.Connection, patient_id: str) -> PatientRecord | None:
     for key in PATIENT_COLUMNS:
         if values[key] is None and key not in ("dob", "merged_into", "created_at", "updated_at"):
             values[key] = ""
-    return PatientRecord(**values)
+    return PatientRecord(**values, base_version=_base_version(conn, patient_id, values["version"]))
+
+
+def _base_version(conn: sqlite3.Connection, patient_id: str, version: int) -> int | None:
+    """The record's version before the oldest unsynced mutation that touched it.
+
+    The rebase keeps that pre-image (coordtui.sync.local), so it is the server's
+    state; with no unsynced change the current version is.
+    """
+    row = conn.execute(
+        "SELECT image FROM sync_undo WHERE table_name = 'patient' AND row_key = ? "
+        "ORDER BY mutation_id, seq LIMIT 1",
+        (patient_id,),
+    ).fetchone()
+    if row is None:
+        return version
+    return None if row[0] is None else int(json.loads(row[0])["version"])
 
 
 def appointments(conn: sqlite3.Connection, patient_id: str) -> list[PatientAppointment]:

@@ -260,14 +260,12 @@ def _rerun(conn: Connection, remaining: list, report: Applied) -> None:
     """Run still-pending mutations again over the server's state (the rebase)."""
     if not remaining:
         return
-    from coordtui.mutations import MUTATIONS, Context, MutationError
+    from coordtui.mutations import MUTATIONS, MutationError, local_context
 
     session = Session(bind=conn)
     try:
         for entry in remaining:
-            ctx = Context(
-                actor=entry.actor, mutation_id=entry.mutation_id, client_time=entry.client_time
-            )
+            ctx = local_context(session, entry.actor, entry.mutation_id, entry.client_time)
             try:
                 with session.begin_nested():
                     record_undo(session, entry.mutation_id)

@@ -412,7 +412,7 @@ def reapply(service: Service, mutation_id: int) -> dict[str, Any]:
         raise MutationError("The patient is not on this workstation any more.")
     if record.merged_into:
         raise MutationError("This record was merged into another; edit that one instead.")
-    result = service.update_patient(record.id, record.version, dict(args.get("changes") or {}))
+    result = service.update_patient(record.id, record.base_version, dict(args.get("changes") or {}))
     _resolve(service, mutation_id, "reapplied")
     return {**result, "resolution": "reapplied"}
 

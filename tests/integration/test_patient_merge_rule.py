@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import Session
 
 from coordtui.ids import new_id
-from coordtui.mutations import MutationError
+from coordtui.mutations import MUTATIONS, Context, MutationError
 from coordtui.service import Service
 from coordtui.sync import local
 from tests.builders import StoreBuilder
@@ -36,6 +38,15 @@ def _events(path, patient_id: str) -> list[dict]:
     return [json.loads(d) for (d,) in found]
 
 
+def _elsewhere(svc: Service, pid: str, base: int, changes: dict) -> None:
+    """An edit that another desk made (arrived here as the server's rows would)."""
+    at = datetime.now(UTC)
+    ctx = Context("desk2", 0, at, origin="desk-b", own=frozenset({"desk-b"}))
+    args = {"patient_id": pid, "event_id": new_id(), "base_version": base, "changes": changes}
+    with Session(svc.engine) as session, session.begin():
+        MUTATIONS["update_patient"](session, {**args, "at": at.isoformat()}, ctx)
+
+
 # ------------------------------------------------------------ the mutation
 
 
@@ -51,21 +62,21 @@ def desk(builder, db_path):
 def test_a_stale_edit_of_other_fields_merges_and_events_record_versions(desk, db_path):
     svc, pid = desk
     assert svc.patient(pid).version == 1
-    svc.update_patient(pid, 1, {"phone": PHONE_A})  # v2: someone else's edit
+    _elsewhere(svc, pid, 1, {"phone": PHONE_A})  # v2: another desk's edit
     merged = svc.update_patient(pid, 1, {"address": "1 Main St", "email": "ada@example.org"})
     assert merged["version"] == 3 and merged["changed"] == ["address", "email"]
     record = svc.patient(pid)
     assert (record.phone, record.address, record.email) == (E164_A, "1 Main St", "ada@example.org")
     assert _events(db_path, pid) == [
-        {"base": 1, "fields": ["phone"], "version": 2},
-        {"base": 1, "fields": ["address", "email"], "version": 3},
+        {"base": 1, "fields": ["phone"], "origin": "desk-b", "version": 2},
+        {"base": 1, "fields": ["address", "email"], "origin": "local", "version": 3},
     ]
 
 
 def test_a_stale_edit_of_the_same_field_is_refused_by_name_not_value(desk, db_path):
     svc, pid = desk
-    svc.update_patient(pid, 1, {"phone": PHONE_A, "preferred_language": "it"})
-    svc.update_patient(pid, 2, {"address": "1 Main St"})
+    _elsewhere(svc, pid, 1, {"phone": PHONE_A, "preferred_language": "it"})
+    _elsewhere(svc, pid, 2, {"address": "1 Main St"})
     with pytest.raises(MutationError) as info:
         svc.update_patient(pid, 1, {"phone": PHONE_B, "email": "ada@example.org"})
     message = str(info.value)
@@ -76,9 +87,29 @@ def test_a_stale_edit_of_the_same_field_is_refused_by_name_not_value(desk, db_pa
     record = svc.patient(pid)
     assert (record.phone, record.email, record.version) == (E164_A, "", 3)
     # The refused edit wrote nothing, not even to the outbox.
-    assert svc.pending_count() == 2
+    assert svc.pending_count() == 0
     # A base between the two edits: only the address edit came after it.
     assert svc.update_patient(pid, 2, {"phone": PHONE_B})["version"] == 4
+
+
+def test_this_desks_own_unsynced_edits_never_clash_with_its_later_ones(desk, db_path):
+    svc, pid = desk
+    svc.update_patient(pid, svc.patient(pid).base_version, {"phone": PHONE_A})
+    record = svc.patient(pid)
+    # The form bases the next edit on the server's state under the unsynced one.
+    assert (record.version, record.base_version) == (2, 1)
+    assert svc.update_patient(pid, record.base_version, {"phone": PHONE_B})["version"] == 3
+    assert svc.patient(pid).phone == E164_B
+    # Another desk's edit of the same field in between is still a clash.
+    _elsewhere(svc, pid, 3, {"address": "1 Main St"})
+    with pytest.raises(MutationError, match="address"):
+        svc.update_patient(pid, svc.patient(pid).base_version, {"address": "2 High St"})
+
+
+def test_a_record_registered_here_and_not_synced_has_no_base(desk):
+    svc, _pid = desk
+    new = svc.register_patient({"given_name": "Grace", "family_name": "Hopper"})["patient_id"]
+    assert svc.patient(new).base_version is None
 
 
 def test_the_same_value_set_twice_is_no_clash(desk):
@@ -132,7 +163,12 @@ def server(tmp_path_factory):
     srv = ServerProcess(sqlite_url(tmp / "server.db"))
     b = StoreBuilder(tmp / "baseline.db")
     b.provider("Dr Okafor")
-    srv.patients = [b.patient("Ada", "Lovelace"), b.patient("Bo", "Diddley")]
+    srv.patients = [
+        b.patient("Ada", "Lovelace"),
+        b.patient("Bo", "Diddley"),
+        b.patient("Cy", "Twombly"),
+        b.patient("Di", "Prince"),
+    ]
     srv.load(b.engine)
     b.close()
     srv.start()
@@ -203,3 +239,40 @@ def test_overlapping_stale_edits_leave_the_first_and_a_conflict_with_the_reason(
     b.sync()
     a.sync()
     assert a.service.patient(pid).phone == E164_B == _server_patient(srv, pid)["phone"]
+
+
+def test_one_desk_editing_a_field_twice_offline_is_no_conflict(clinic):
+    srv, a, b = clinic
+    pid = srv.patients[2]
+    a.service.update_patient(pid, a.service.patient(pid).base_version, {"phone": PHONE_A})
+    b.service.update_patient(pid, b.service.patient(pid).base_version, {"address": "9 Elm St"})
+    b.sync()
+    a.service.update_patient(pid, a.service.patient(pid).base_version, {"phone": PHONE_B})
+    report = a.sync()
+    assert report.rejected == 0
+    b.sync()
+    row = _server_patient(srv, pid)
+    assert (row["phone"], row["address"]) == (E164_B, "9 Elm St")
+    for desk in (a, b):
+        assert local.conflicts(desk.service.engine) == []
+        assert desk.dump() == dump(srv.engine)
+
+
+def test_a_later_offline_edit_of_a_field_another_desk_changed_is_a_conflict(clinic):
+    """The second edit is based on the server's state A last saw, not on A's own
+    unsynced version number, which means something else on the server."""
+    srv, a, b = clinic
+    pid = srv.patients[3]
+    a.service.update_patient(pid, a.service.patient(pid).base_version, {"phone": PHONE_A})
+    a.service.update_patient(pid, a.service.patient(pid).base_version, {"address": "1 Oak Rd"})
+    b.service.update_patient(pid, b.service.patient(pid).base_version, {"address": "9 Elm St"})
+    b.sync()
+    report = a.sync()
+    assert report.rejected == 1
+    (conflict,) = local.conflicts(a.service.engine)
+    assert "address" in conflict.reason and conflict.args["changes"] == {"address": "1 Oak Rd"}
+    b.sync()
+    row = _server_patient(srv, pid)
+    assert (row["phone"], row["address"]) == (E164_A, "9 Elm St")  # B's address stands
+    for desk in (a, b):
+        assert desk.dump() == dump(srv.engine)
