@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel
 
 from coordtui.store import (
     duplicates,
-    models,  # noqa: F401  (registers the tables)
+    models,  # registers the tables
     search,
 )
 from coordtui.store.files import (
@@ -107,6 +107,12 @@ def _migrate_to_6(conn) -> None:
     SQLModel.metadata.create_all(conn)
 
 
+def _migrate_to_7(conn) -> None:
+    """An index on the undo log by row, for the base of a patient edit."""
+    for index in models.SyncUndo.__table__.indexes:
+        index.create(conn, checkfirst=True)
+
+
 # version -> step that upgrades from version-1; each runs in one transaction.
 MIGRATIONS: dict[int, Callable] = {
     1: _migrate_to_1,
@@ -115,6 +121,7 @@ MIGRATIONS: dict[int, Callable] = {
     4: _migrate_to_4,
     5: _migrate_to_5,
     6: _migrate_to_6,
+    7: _migrate_to_7,
 }
 
 

@@ -323,6 +323,8 @@ class SyncUndo(SQLModel, table=True):
     """
 
     __tablename__ = "sync_undo"
+    # The patient card asks for a row's oldest pre-image (its base for an edit).
+    __table_args__ = (Index("ix_sync_undo_row", "table_name", "row_key"),)
 
     mutation_id: int = Field(primary_key=True)
     seq: int = Field(primary_key=True)

@@ -112,6 +112,36 @@ def test_a_record_registered_here_and_not_synced_has_no_base(desk):
     assert svc.patient(new).base_version is None
 
 
+def test_a_version_6_store_gains_the_undo_index_and_keeps_its_pending_base(builder, db_path):
+    from coordtui.store.files import SCHEMA_VERSION, schema_version
+
+    builder.provider("Dr Okafor")
+    pid = builder.patient("Ada", "Lovelace")
+    svc = Service(db_path, actor="desk1")
+    svc.update_patient(pid, 1, {"phone": PHONE_A})
+    svc.close()
+    conn = sqlite3.connect(db_path)
+    with conn:  # what version 6 wrote: the undo log without its index
+        conn.execute("DROP INDEX ix_sync_undo_row")
+        conn.execute("PRAGMA user_version=6")
+    conn.close()
+    svc = Service(db_path, actor="desk1")
+    try:
+        assert schema_version(db_path) == SCHEMA_VERSION == 7
+        record = svc.patient(pid)
+        assert (record.version, record.base_version) == (2, 1)
+    finally:
+        svc.close()
+    conn = sqlite3.connect(db_path)
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT image FROM sync_undo WHERE table_name = 'patient' "
+        "AND row_key = ? ORDER BY mutation_id, seq LIMIT 1",
+        (pid,),
+    ).fetchall()
+    conn.close()
+    assert any("ix_sync_undo_row" in row[-1] for row in plan)
+
+
 def test_the_same_value_set_twice_is_no_clash(desk):
     svc, pid = desk
     svc.update_patient(pid, 1, {"phone": PHONE_A})
