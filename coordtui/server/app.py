@@ -39,16 +39,16 @@ from coordtui import __version__
 from coordtui.mutations import MUTATIONS
 from coordtui.server import logic
 from coordtui.server.schema import create_schema, make_engines, meta, srv_client
-from coordtui.store.files import SCHEMA_VERSION
 from coordtui.sync.protocol import (
     MAX_BATCH,
     MAX_BODY,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
+    SYNC_SCHEMA,
 )
 
-ACCEPTED_SCHEMAS = {SCHEMA_VERSION, SCHEMA_VERSION - 1}
+ACCEPTED_SCHEMAS = {SYNC_SCHEMA, SYNC_SCHEMA - 1}
 BIGINT = 2**63 - 1  # ids and counters are 64-bit in both databases
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
@@ -242,7 +242,7 @@ def create_app(database_url: str) -> FastAPI:
         return {
             "status": "ok",
             "protocol": PROTOCOL_VERSION,
-            "schema": SCHEMA_VERSION,
+            "schema": SYNC_SCHEMA,
             "app": __version__,
             "epoch": epoch,
         }

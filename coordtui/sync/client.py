@@ -27,7 +27,6 @@ import httpx
 from sqlalchemy import Engine
 
 from coordtui import __version__
-from coordtui.store.files import SCHEMA_VERSION
 from coordtui.sync import local
 from coordtui.sync.protocol import (
     APP_HEADER,
@@ -41,6 +40,7 @@ from coordtui.sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
+    SYNC_SCHEMA,
     TOKEN,
     URL,
 )
@@ -79,7 +79,7 @@ def backoff(failures: int, rng: random.Random | None = None) -> float:
 def headers(token: str | None = None) -> dict[str, str]:
     out = {
         PROTOCOL_HEADER: str(PROTOCOL_VERSION),
-        SCHEMA_HEADER: str(SCHEMA_VERSION),
+        SCHEMA_HEADER: str(SYNC_SCHEMA),
         APP_HEADER: __version__,
         "content-type": "application/json",
     }

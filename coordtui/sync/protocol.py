@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 PROTOCOL_VERSION = 1
+# The shape of the synced tables (coordtui.sync.rows.SYNCED) as mutations and pulled rows
+# see it.  Bumped when they change, not when a workstation-only table or index does (the
+# store's own SCHEMA_VERSION), so such a change never splits workstations from a server.
+SYNC_SCHEMA = 6
 PROTOCOL_HEADER = "x-coordtui-protocol"
 SCHEMA_HEADER = "x-coordtui-schema"
 APP_HEADER = "x-coordtui-app"

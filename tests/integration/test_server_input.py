@@ -26,9 +26,14 @@ from sqlalchemy import select, text
 from coordtui.ids import new_id
 from coordtui.server import logic
 from coordtui.server.schema import srv_client
-from coordtui.store.files import SCHEMA_VERSION
 from coordtui.sync.client import headers
-from coordtui.sync.protocol import MAX_BATCH, MAX_BODY, PROTOCOL_HEADER, SCHEMA_HEADER
+from coordtui.sync.protocol import (
+    MAX_BATCH,
+    MAX_BODY,
+    PROTOCOL_HEADER,
+    SCHEMA_HEADER,
+    SYNC_SCHEMA,
+)
 from tests.builders import StoreBuilder
 from tests.sync_env import ROOT, ServerProcess, dump, sqlite_url
 
@@ -455,14 +460,14 @@ def test_a_spent_or_malformed_enrolment_code_is_refused(server):
 @pytest.mark.parametrize(
     ("protocol", "schema"),
     [
-        (None, str(SCHEMA_VERSION)),
-        ("2", str(SCHEMA_VERSION)),
-        ("0", str(SCHEMA_VERSION)),
+        (None, str(SYNC_SCHEMA)),
+        ("2", str(SYNC_SCHEMA)),
+        ("0", str(SYNC_SCHEMA)),
         ("1", None),
-        ("1", str(SCHEMA_VERSION + 1)),
-        ("1", str(SCHEMA_VERSION - 2)),
+        ("1", str(SYNC_SCHEMA + 1)),
+        ("1", str(SYNC_SCHEMA - 2)),
         ("1", "six"),
-        ("1", f"{SCHEMA_VERSION} {CANARY_FAMILY}"),
+        ("1", f"{SYNC_SCHEMA} {CANARY_FAMILY}"),
     ],
 )
 def test_wrong_protocol_or_schema_is_426(server, desk, protocol, schema):
@@ -482,7 +487,7 @@ def test_wrong_protocol_or_schema_is_426(server, desk, protocol, schema):
         assert "Update coordtui" in error
 
 
-@pytest.mark.parametrize("schema", [SCHEMA_VERSION, SCHEMA_VERSION - 1])
+@pytest.mark.parametrize("schema", [SYNC_SCHEMA, SYNC_SCHEMA - 1])
 def test_the_current_and_previous_schema_are_accepted(server, desk, schema):
     mid = _next(server, desk)
     hdrs = {**headers(desk[1]), SCHEMA_HEADER: str(schema)}
