@@ -210,7 +210,7 @@ def head_cursor(database_url: str) -> str:
                 ),
                 {"s": seq},
             ).first()
-        return logic.encode_cursor(epoch or "", seq, vid or "", last[0], last[1])
+        return logic.encode_cursor(logic.Position(epoch or "", seq, vid or "", last[0], last[1]))
     finally:
         writer.dispose()
         reader.dispose()

@@ -352,6 +352,7 @@ def _store_service(config, why: str = ""):
         return 2
     try:
         service = Service(path, actor=config.user, date_order=config.date_order)
+        service.history_days = config.history_days
     except NewerDatabaseError as exc:
         print(f"coordtui: {exc}", file=sys.stderr)
         return 2

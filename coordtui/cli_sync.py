@@ -139,7 +139,7 @@ def _client(config):
     from coordtui.sync.client import SyncClient
 
     engine = open_store(config.db_path)
-    return engine, SyncClient(engine, config.db_path)
+    return engine, SyncClient(engine, config.db_path, history_days=config.history_days)
 
 
 def connect(args, config) -> int:

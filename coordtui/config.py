@@ -16,6 +16,7 @@ from pathlib import Path
 import platformdirs
 
 from coordtui import APP_NAME
+from coordtui.sync.protocol import HISTORY_DAYS
 
 THEMES = ("default", "high-contrast", "monochrome")
 DATE_ORDERS = ("DMY", "MDY", "YMD")
@@ -36,6 +37,8 @@ class Config:
     # on one desk visible on another within 2 s (BENCHMARKS.md); an idle round is one small
     # HTTP request and no local write.
     sync_seconds: float = 1.0
+    # Past appointments a new workstation fetches from the server (0: all of them).
+    history_days: int = HISTORY_DAYS
     theme: str = "default"
     date_order: str = "DMY"
     privacy: bool = False  # start with names masked to initials
@@ -83,6 +86,7 @@ _ENV = {
     "COORDTUI_IDLE_LOCK_MINUTES": "idle_lock_minutes",
     "COORDTUI_REFRESH_SECONDS": "refresh_seconds",
     "COORDTUI_SYNC_SECONDS": "sync_seconds",
+    "COORDTUI_HISTORY_DAYS": "history_days",
     "COORDTUI_THEME": "theme",
     "COORDTUI_DATE_ORDER": "date_order",
     "COORDTUI_PRIVACY": "privacy",
@@ -135,6 +139,11 @@ def _coerce(key: str, value, where) -> object:
             if not 0.2 <= seconds <= 60:
                 raise ValueError
             return seconds
+        if key == "history_days":
+            number = int(value)
+            if not 0 <= number <= 36500:
+                raise ValueError
+            return number
         if key == "sync_seconds":
             seconds = float(value)
             if not (seconds == 0 or 0.2 <= seconds <= 3600):
@@ -174,6 +183,7 @@ def _coerce(key: str, value, where) -> object:
         "idle_lock_minutes": "a whole number of minutes, 0 (off) to 1440",
         "refresh_seconds": "seconds between 0.2 and 60",
         "sync_seconds": "seconds between 0.2 and 3600, or 0 (sync only after changes)",
+        "history_days": "a whole number of days, 0 (all) to 36500",
         "keymap": 'a table of binding id = "keys", e.g. check_in = "a,f7"',
         "user": "a non-empty name",
     }
@@ -188,6 +198,7 @@ wait_alert_minutes = 20     # flag waits at least this long
 idle_lock_minutes = 10      # lock the screen after this much idle time (0 = off)
 theme = "default"           # default | high-contrast | monochrome
 date_order = "DMY"          # how 14.3.80 is read: DMY | MDY | YMD
+history_days = 365          # past appointments a new workstation fetches (0 = all)
 
 [keymap]                    # binding id = "keys" (see F1 for the ids)
 # check_in = "a,f7"

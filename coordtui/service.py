@@ -25,6 +25,7 @@ from coordtui.store.booking_reads import BookingLinks, DayGrid, ExceptionRow, Wa
 from coordtui.store.call_reads import CallbackRow, CallRow, RecallRow, ReminderRow
 from coordtui.store.files import SCHEMA_VERSION, check_version, ensure_private_file
 from coordtui.store.reads import ClinicInfo, PatientBrief, ProviderInfo, QueueRow, Reads
+from coordtui.sync.protocol import HISTORY_DAYS
 
 
 class Service:
@@ -49,6 +50,7 @@ class Service:
         self.reads = Reads(db_path)
         self._clinic: ClinicInfo | None = None
         self.booking_horizon_days = DEFAULT_HORIZON_DAYS  # how far ahead bookings open
+        self.history_days = HISTORY_DAYS  # past appointments a sync bootstrap fetches
         self.allow_empty_resolved_note = False  # Config.allow_empty_resolved_note
 
     # ----------------------------------------------------------- plumbing
@@ -720,7 +722,13 @@ class Service:
     def sync_client(self, timeout: float = 10.0):
         from coordtui.sync.client import SyncClient
 
-        return SyncClient(self.engine, self.db_path, timeout=timeout, clock=self.now)
+        return SyncClient(
+            self.engine,
+            self.db_path,
+            timeout=timeout,
+            clock=self.now,
+            history_days=self.history_days,
+        )
 
     def conflict_count(self) -> int:
         from coordtui.sync import review

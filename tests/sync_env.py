@@ -26,6 +26,7 @@ from coordtui.service import Service
 from coordtui.store.db import open_store
 from coordtui.sync import rows
 from coordtui.sync.client import SyncClient
+from coordtui.sync.protocol import HISTORY_DAYS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,9 +111,11 @@ class Workstation:
         self.service: Service | None = None
         self.client: SyncClient | None = None
 
-    def connect(self, server: ServerProcess, url: str | None = None) -> Workstation:
+    def connect(
+        self, server: ServerProcess, url: str | None = None, history_days: int = HISTORY_DAYS
+    ) -> Workstation:
         engine = open_store(self.path)
-        client = SyncClient(engine, self.path)
+        client = SyncClient(engine, self.path, history_days=history_days)
         client.enrol(url or server.url, server.enrol_code(), self.actor)
         client.round()
         client.close()

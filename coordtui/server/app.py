@@ -90,6 +90,8 @@ class PullBody(BaseModel):
     pending_from: Annotated[StrictInt, Field(ge=0, le=BIGINT)] | None = None
     limit: Annotated[StrictInt, Field(ge=1, le=5000)] = logic.PAGE_ROWS
     want_remaining: StrictBool = False
+    # Days of past appointments a bootstrap sends (0: all); only read when one starts.
+    history_days: Annotated[StrictInt, Field(ge=0, le=36500)] = 0
 
 
 def _no_constant(name: str) -> Any:
@@ -304,6 +306,7 @@ def create_app(database_url: str) -> FastAPI:
             body.pending_from,
             body.limit,
             body.want_remaining,
+            body.history_days,
         )
 
     return app

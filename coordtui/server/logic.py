@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from coordtui.domain.status import ACTIVE
 from coordtui.mutations import MUTATIONS, Context, MutationError, instant
+from coordtui.server import history
 from coordtui.server.schema import (
     is_postgres,
     meta,
@@ -352,19 +353,51 @@ def _stored_result(engine: Engine, client_id: str, mutation_id: int) -> dict[str
 # ------------------------------------------------------------------ pull
 
 
-def encode_cursor(epoch: str, seq: int, vid: str, table: str = "", key: str = "") -> str:
-    raw = json.dumps([epoch, seq, vid, table, key], separators=(",", ":"))
+@dataclass(frozen=True)
+class Position:
+    """Where a workstation is in the change log, and its bootstrap's history window
+    (coordtui.server.history; ``floor`` empty: no window)."""
+
+    epoch: str
+    seq: int
+    vid: str
+    table: str = ""
+    key: str = ""
+    boot: int = 0
+    floor: str = ""
+
+
+def encode_cursor(p: Position) -> str:
+    fields = [p.epoch, p.seq, p.vid, p.table, p.key, p.boot, p.floor]
+    raw = json.dumps(fields, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> tuple[str, int, str, str, str] | None:
+def decode_cursor(cursor: str | None) -> Position | None:
+    """The position, or None for a cursor this server never issued (five fields: an
+    older server's, without a window)."""
     if not cursor:
         return None
     try:
-        epoch, seq, vid, table, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return str(epoch), int(seq), str(vid), str(table), str(key)
+        fields = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(fields, list) or len(fields) not in (5, 7):
+            return None
+        epoch, seq, vid, table, key, *window = fields
+        boot, floor = window or (0, "")
+        if floor and datetime.fromisoformat(str(floor)).tzinfo is None:
+            return None
+        return Position(str(epoch), int(seq), str(vid), str(table), str(key), int(boot), str(floor))
     except (ValueError, TypeError):
         return None
+
+
+def _start(conn: Connection, epoch: str, history_days: int) -> Position:
+    """A bootstrap's first position: the start of the log, and the window from now."""
+    if not history_days:
+        return Position(epoch, 0, "")
+    boot = conn.execute(select(srv_head.c.seq).where(srv_head.c.id == 1)).scalar() or 0
+    floor = datetime.now(UTC) - timedelta(days=history_days)
+    return Position(epoch, 0, "", boot=boot, floor=floor.isoformat())
 
 
 def pull(
@@ -374,8 +407,11 @@ def pull(
     pending_from: int | None = None,
     limit: int = PAGE_ROWS,
     want_remaining: bool = False,
+    history_days: int = 0,
 ) -> dict[str, Any]:
-    """One page of changes after ``cursor``, read from one snapshot."""
+    """One page of changes after ``cursor``, read from one snapshot; a bootstrap
+    (no cursor, or a reset) keeps appointments of the last ``history_days`` only
+    (0: all)."""
     limit = max(1, min(limit, 5000))
     with reader.connect() as conn:
         if is_postgres(reader):
@@ -385,17 +421,18 @@ def pull(
             position = decode_cursor(cursor)
             reset = False
             if position is not None:
-                c_epoch, c_seq, c_vid, c_table, c_key = position
                 vid = (
                     conn.execute(
-                        select(srv_version.c.id).where(srv_version.c.seq == c_seq)
+                        select(srv_version.c.id).where(srv_version.c.seq == position.seq)
                     ).scalar()
-                    if c_seq
+                    if position.seq
                     else ""
                 )
-                if c_epoch != epoch or (c_seq and vid != c_vid):
+                if position.epoch != epoch or (position.seq and vid != position.vid):
                     reset, position = True, None
-            seq, table, key = (position[1], position[3], position[4]) if position else (0, "", "")
+            if position is None:
+                position = _start(conn, epoch or "", history_days)
+            seq, table, key = position.seq, position.table, position.key
             found = conn.execute(
                 text(
                     "SELECT table_name, row_key, seq, deleted FROM srv_change "
@@ -407,6 +444,9 @@ def pull(
             more = len(found) > limit
             found = found[:limit]
             changes = _page_rows(conn, found)
+            if position.floor and changes:
+                floor = datetime.fromisoformat(position.floor)
+                changes = history.window(conn, changes, position.boot, floor)
             if found:
                 seq, table, key = found[-1].seq, found[-1].table_name, found[-1].row_key
             vid = (
@@ -449,7 +489,9 @@ def pull(
                     {"s": seq, "t": table, "k": key},
                 ).scalar_one()
     return {
-        "cursor": encode_cursor(epoch or "", seq, vid, table, key),
+        "cursor": encode_cursor(
+            Position(epoch or "", seq, vid, table, key, position.boot, position.floor)
+        ),
         "reset": reset,
         "changes": changes,
         "more": more,

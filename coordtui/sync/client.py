@@ -33,6 +33,7 @@ from coordtui.sync.protocol import (
     CA,
     CLIENT_ID,
     CURSOR,
+    HISTORY_DAYS,
     LAST_ERROR,
     LAST_OK,
     LAST_TRY,
@@ -143,8 +144,10 @@ class SyncClient:
         timeout: float = 20.0,
         page_rows: int | None = None,
         clock: Callable[[], datetime] | None = None,
+        history_days: int = HISTORY_DAYS,
     ):
         self.engine = engine
+        self.history_days = history_days  # of past appointments, when a bootstrap starts
         self.db_path = Path(db_path)
         self.timeout = timeout
         self.page_rows = page_rows
@@ -317,6 +320,7 @@ class SyncClient:
                 "cursor": cursor,
                 "pending_from": local.first_pending(self.engine),
                 "want_remaining": progress is not None,
+                "history_days": self.history_days,
             }
             if self.page_rows:
                 payload["limit"] = self.page_rows

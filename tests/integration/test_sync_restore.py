@@ -138,7 +138,7 @@ def _last_ids(server) -> dict[str, int]:
 
 
 def _cursor_seq(desk) -> int:
-    return logic.decode_cursor(local.read_meta(desk.service.engine, local.CURSOR))[1]
+    return logic.decode_cursor(local.read_meta(desk.service.engine, local.CURSOR)).seq
 
 
 def _client_id(desk) -> str:

@@ -6,6 +6,14 @@ from coordtui.config import ConfigError, load
 def test_defaults_without_file(tmp_path):
     cfg = load(tmp_path / "none.toml", env={})
     assert cfg.wait_alert_minutes == 20 and cfg.theme == "default" and cfg.source is None
+    assert cfg.history_days == 365  # a year of past appointments on a new workstation
+
+
+def test_history_days_from_file_and_env(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("history_days = 0\n")
+    assert load(path, env={}).history_days == 0  # everything
+    assert load(path, env={"COORDTUI_HISTORY_DAYS": "90"}).history_days == 90
 
 
 def test_file_and_env_override(tmp_path):
@@ -29,6 +37,8 @@ def test_file_and_env_override(tmp_path):
         ("colour = 1", "unknown setting"),
         ("[keymap]\nx = 3", "keymap"),
         ("this is not toml", "not valid TOML"),
+        ("history_days = -1", "history_days must be a whole number of days"),
+        ("history_days = 'a year'", "history_days"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path, text, message):
