@@ -6,6 +6,7 @@ use these builders so every row is visible in the test.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from coordtui.ids import new_id
 from coordtui.store import search
 from coordtui.store.db import open_store
 from coordtui.store.models import Appointment, Clinic, Meta, Patient, Provider, StatusEvent
+
+# Opening hours that never get in the way: every day, all day.
+ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 def utcnow() -> datetime:
@@ -42,11 +46,18 @@ class StoreBuilder:
             s.add(Meta(key="clinic_id", value=self.clinic_id))
             s.commit()
 
-    def provider(self, short_name: str = "Dr Test") -> str:
+    def provider(self, short_name: str = "Dr Test", hours: dict | None = None) -> str:
+        """``hours``: a weekly template like ALL_DAY (none: no bookable hours)."""
         pid = new_id()
         with Session(self.engine) as s:
             s.add(
-                Provider(id=pid, clinic_id=self.clinic_id, name=short_name, short_name=short_name)
+                Provider(
+                    id=pid,
+                    clinic_id=self.clinic_id,
+                    name=short_name,
+                    short_name=short_name,
+                    **({"schedule_json": json.dumps(hours)} if hours else {}),
+                )
             )
             s.commit()
         return pid

@@ -166,8 +166,6 @@ def now_utc() -> datetime:
 # faults: every store equals the server, and every confirmed mutation is either
 # on the server or in its workstation's Conflicts list (never both, never neither).
 
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
 # What a mutation leaves on the server when applied: (table, key in its args).
 EFFECTS = {
     "register_patient": ("patient", "patient_id"),
@@ -189,19 +187,12 @@ def small_clinic(path: Path):
 
 def baseline_clinic(path: Path, providers: int = 2, patients: int = 3):
     """A StoreBuilder clinic with providers open all day (UTC) and a few patients."""
-    from sqlalchemy import text
-
-    from tests.builders import StoreBuilder
+    from tests.builders import ALL_DAY, StoreBuilder
 
     b = StoreBuilder(path)
-    ids = {"providers": [b.provider(f"Dr {n}") for n in ("Okafor", "Lin", "Weiss")[:providers]]}
+    names = ("Okafor", "Lin", "Weiss")[:providers]
+    ids = {"providers": [b.provider(f"Dr {n}", hours=ALL_DAY) for n in names]}
     ids["patients"] = [b.patient(f"Base{i}", "Patient") for i in range(patients)]
-    with b.engine.begin() as conn:
-        for pid in ids["providers"]:
-            conn.execute(
-                text("UPDATE provider SET schedule_json = :s WHERE id = :id"),
-                {"s": json.dumps(ALL_DAY), "id": pid},
-            )
     return b, ids
 
 

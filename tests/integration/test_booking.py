@@ -22,7 +22,7 @@ from coordtui.mutations import MutationError, run_local
 from coordtui.service import Service
 from coordtui.store.db import MIGRATIONS, open_store
 from coordtui.store.files import SCHEMA_VERSION, schema_version
-from tests.builders import StoreBuilder
+from tests.builders import ALL_DAY, StoreBuilder
 
 ZONE = "America/New_York"
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # Mon 2 Mar 2026 09:00 EST
@@ -30,7 +30,7 @@ TUESDAY = date(2026, 3, 3)
 WEEKDAYS = {
     d: [["09:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")
 }
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
 V3_TABLES = {
     "appointment", "clinic", "meta", "outbox", "patient", "patient_event", "patient_fts",
     "patient_fts_config", "patient_fts_data", "patient_fts_idx", "patient_fts_terms",

@@ -10,15 +10,15 @@ the second writer waits for the lock and then sees the first one's row.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import queue
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+from tests.builders import ALL_DAY
+
 ROUNDS = 200
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 def _worker(db_path, name, patient_id, provider_id, starts, barrier, results) -> None:
@@ -40,12 +40,9 @@ def _worker(db_path, name, patient_id, provider_id, starts, barrier, results) ->
 
 
 def test_two_processes_booking_the_same_slot_200_times_exactly_one_wins(builder, db_path):
-    dr = builder.provider("Dr Okafor")
+    dr = builder.provider("Dr Okafor", hours=ALL_DAY)
     patients = [builder.patient("Ada", "Lovelace"), builder.patient("Bo", "Diddley")]
     builder.close()
-    with closing(sqlite3.connect(db_path)) as conn:
-        conn.execute("UPDATE provider SET schedule_json = ?", (json.dumps(ALL_DAY),))
-        conn.commit()
     tomorrow = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     tomorrow += timedelta(days=1)
     starts = [tomorrow + timedelta(minutes=15 * i) for i in range(ROUNDS)]

@@ -16,10 +16,9 @@ import pytest
 
 from coordtui.mutations import MutationError
 from coordtui.service import Service
-from tests.builders import StoreBuilder
+from tests.builders import ALL_DAY, StoreBuilder
 
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # Mon 2 Mar 2026, clinic in UTC
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 START = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
 
@@ -42,10 +41,11 @@ def _recall(path, recall_id):
 def clinic(tmp_path):
     path = tmp_path / "store.db"
     b = StoreBuilder(path)
-    ids = {"dr": b.provider("Dr A"), "ada": b.patient("Ada", "Lovelace"), "bo": b.patient("Bo")}
-    with closing(sqlite3.connect(path)) as conn:
-        conn.execute("UPDATE provider SET schedule_json = ?", (json.dumps(ALL_DAY),))
-        conn.commit()
+    ids = {
+        "dr": b.provider("Dr A", hours=ALL_DAY),
+        "ada": b.patient("Ada", "Lovelace"),
+        "bo": b.patient("Bo"),
+    }
     service = Service(path, actor="desk1", clock=lambda: NOW)
     yield path, service, ids
     service.close()

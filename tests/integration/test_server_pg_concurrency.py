@@ -9,7 +9,6 @@ The exclusion constraint that backs this is also tested on its own.
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import timedelta
 
@@ -21,10 +20,9 @@ from coordtui.mutations import MutationError
 from coordtui.server.schema import create_schema, make_engines
 from coordtui.sync import local
 from coordtui.sync.client import SyncError
-from tests.builders import StoreBuilder
+from tests.builders import ALL_DAY, StoreBuilder
 from tests.sync_env import ServerProcess, Workstation, dump, now_utc
 
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 ACTIVE = "('booked', 'arrived', 'in_room', 'done')"
 DESKS, BOOKINGS, PER_SYNC = 6, 12, 3
 
@@ -68,10 +66,8 @@ def _start_all(servers: list[ServerProcess]) -> None:
 def test_two_servers_one_postgres_concurrent_bookings_never_overlap(tmp_path, pg_database):
     servers = [ServerProcess(pg_database), ServerProcess(pg_database)]
     b = StoreBuilder(tmp_path / "baseline.db")
-    doctors = [b.provider("Dr Okafor"), b.provider("Dr Lindqvist")]
+    doctors = [b.provider("Dr Okafor", hours=ALL_DAY), b.provider("Dr Lindqvist", hours=ALL_DAY)]
     patients = [b.patient(f"Walker{i}", "Concurrent") for i in range(DESKS)]
-    with b.engine.begin() as conn:
-        conn.execute(text("UPDATE provider SET schedule_json = :s"), {"s": json.dumps(ALL_DAY)})
     servers[0].load(b.engine)
     b.close()
     desks: list[Workstation] = []

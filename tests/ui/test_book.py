@@ -10,19 +10,14 @@ from datetime import timedelta
 import pytest
 
 from coordtui.domain.days import local
+from tests.builders import ALL_DAY
 from tests.conftest import wait_for
 from tests.ui.helpers import make_app, screen_text, table
-
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 @pytest.fixture
 def clinic(builder, db_path):
-    dr = builder.provider("Dr Okafor")
-    conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE provider SET schedule_json = ?", (json.dumps(ALL_DAY),))
-    conn.commit()
-    conn.close()
+    dr = builder.provider("Dr Okafor", hours=ALL_DAY)
     ada = builder.patient("Ada", "Lovelace", record_number="MRN1")
     builder.appointment(
         ada,

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from coordtui.service import Service
+from tests.builders import ALL_DAY
 from tests.conftest import wait_for
 from tests.ui.helpers import make_app, screen_text
 
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # a Friday
 
 
@@ -32,11 +32,7 @@ def _recalls(db_path) -> list[tuple]:
 
 @pytest.fixture
 def clinic(builder, db_path):
-    dr = builder.provider("Dr Okafor")
-    conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE provider SET schedule_json = ?", (json.dumps(ALL_DAY),))
-    conn.commit()
-    conn.close()
+    dr = builder.provider("Dr Okafor", hours=ALL_DAY)
     ada = builder.patient("Ada", "Lovelace", record_number="MRN1", phone="+16172531000")
     visit = builder.appointment(ada, dr, start=builder.now + timedelta(minutes=30))
     return {"dr": dr, "ada": ada, "visit": visit}
