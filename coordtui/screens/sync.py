@@ -374,16 +374,11 @@ class SyncScreen(Screen):
         question = Text("Accept the server's version and drop this change?\n")
         question.append(f"{clean(c.label)}: ", style="bold")
         question.append(clean(c.what))
-        detail = "Nothing is redone; it stays listed as accepted (h shows resolved)."
-        self.app.push_screen(
-            ConfirmScreen(question, detail),
-            lambda yes: (
-                yes
-                and self._write(
-                    lambda: self.app.service.accept_conflict(c.mutation_id),
-                    "Accepted the server's version.",
-                )
-            ),
+        self._confirm_write(
+            question,
+            "Nothing is redone; it stays listed as accepted (h shows resolved).",
+            lambda: self.app.service.accept_conflict(c.mutation_id),
+            "Accepted the server's version.",
         )
 
     def action_reapply(self) -> None:
@@ -392,14 +387,15 @@ class SyncScreen(Screen):
             return
         question = Text("Apply your edit again to the record as it is now?\n")
         question.append(clean(c.what))
-        detail = "Your values replace what is there now for those fields."
+        self._confirm_write(
+            question,
+            "Your values replace what is there now for those fields.",
+            lambda: self.app.service.reapply_conflict(c.mutation_id),
+            "Edit re-applied; it goes to the server with the next sync.",
+        )
+
+    def _confirm_write(self, question: Text, detail: str, job, note: str) -> None:
+        """Ask first; on yes, run ``job`` on the writer and say ``note``."""
         self.app.push_screen(
-            ConfirmScreen(question, detail),
-            lambda yes: (
-                yes
-                and self._write(
-                    lambda: self.app.service.reapply_conflict(c.mutation_id),
-                    "Edit re-applied; it goes to the server with the next sync.",
-                )
-            ),
+            ConfirmScreen(question, detail), lambda yes: yes and self._write(job, note)
         )
