@@ -72,8 +72,9 @@ def window(
     conn: Connection, changes: list[dict[str, Any]], boot: int, floor: datetime
 ) -> list[dict[str, Any]]:
     """The page's changes without the rows of absent appointments."""
-    ids = {a for a in map(_appointment_of, changes) if a}
-    if not ids:
+    owners = [_appointment_of(c) for c in changes]
+    ids = {a for a in owners if a}
+    gone = absent(conn, ids, boot, floor) if ids else set()
+    if not gone:
         return changes
-    gone = absent(conn, ids, boot, floor)
-    return [c for c in changes if _appointment_of(c) not in gone] if gone else changes
+    return [c for c, owner in zip(changes, owners, strict=True) if owner not in gone]
