@@ -22,14 +22,28 @@ from textual.widgets import Footer, Label
 from coordtui.domain.days import local
 from coordtui.domain.text import clean
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.columns import Column
 from coordtui.widgets.row_table import RowTable
 
 STATE_MARK = {"overdue": "!", "due": "•", "later": " ", "done": "✓"}
 SHOWN = 200  # callbacks listed at once: the soonest due; nobody reads 2,000 rows
 RESUME_FRESH = 10  # seconds: coming back sooner, with no commit since, keeps the lists
 # (label, width): sized for 80 columns; the note takes what is left.
-CALLBACK_COLUMNS = (("", 1), ("Due", 9), ("Patient", 22), ("Phone", 15), ("For", 8), ("Note", 18))
-LOG_COLUMNS = (("Time", 5), ("Patient", 22), ("Dir", 3), ("Outcome", 15), ("Note", 20))
+CALLBACK_COLUMNS = (
+    Column("", 1),
+    Column("Due", 9),
+    Column("Patient", 22, least=16, flex=True),
+    Column("Phone", 15),
+    Column("For", 8, least=5, yields=2),
+    Column("Note", 18, least=8, yields=1),
+)
+LOG_COLUMNS = (
+    Column("Time", 5),
+    Column("Patient", 22, least=16, flex=True),
+    Column("Dir", 3),
+    Column("Outcome", 15, least=10, yields=1),
+    Column("Note", 20, least=8, yields=2),
+)
 
 
 def callback_cells(cb, zone) -> tuple[Text, ...]:
@@ -95,9 +109,9 @@ class CallsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
         yield Label("Callbacks: due now and overdue first", classes="title", id="callbacks-title")
-        yield RowTable(CALLBACK_COLUMNS, flex=5, id="callbacks")
+        yield RowTable(CALLBACK_COLUMNS, id="callbacks")
         yield Label("Today's calls", classes="title")
-        yield RowTable(LOG_COLUMNS, flex=4, id="log")
+        yield RowTable(LOG_COLUMNS, id="log")
         yield Label("", id="message")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -144,9 +158,11 @@ class CallsScreen(Screen):
             title += f" (the soonest {len(self.callbacks)} of {open_count:,} open)"
         self.query_one("#callbacks-title", Label).update(Text(title))
         self.query_one("#callbacks", RowTable).show(
-            self.callbacks, lambda cb: callback_cells(cb, zone)
+            self.callbacks, lambda cb: callback_cells(cb, zone), key=lambda cb: cb.id
         )
-        self.query_one("#log", RowTable).show(self.calls, lambda call: call_cells(call, zone))
+        self.query_one("#log", RowTable).show(
+            self.calls, lambda call: call_cells(call, zone), key=lambda call: call.id
+        )
 
     # ------------------------------------------------------------- actions
 

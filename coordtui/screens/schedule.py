@@ -24,6 +24,7 @@ from coordtui.domain.patient import read_typed_date
 from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.columns import Column
 from coordtui.widgets.row_table import RowTable
 from coordtui.widgets.safe_input import SafeInput
 
@@ -55,7 +56,13 @@ def parse_ranges(text: str) -> list[list[str]] | str:
     return out
 
 
-EXCEPTION_COLUMNS = (("From", 10), ("To", 10), ("Hours", 11), ("Kind", 12), ("Reason", 20))
+EXCEPTION_COLUMNS = (
+    Column("From", 10),
+    Column("To", 10),
+    Column("Hours", 11),
+    Column("Kind", 12, least=5, yields=1),
+    Column("Reason", 20, least=8, flex=True),
+)
 
 
 def _exception_cells(row) -> tuple[Text, ...]:
@@ -127,7 +134,7 @@ class ScheduleScreen(Screen):
                 classes="row",
             )
         yield Label("", id="error")
-        yield RowTable(EXCEPTION_COLUMNS, flex=4, id="exceptions")
+        yield RowTable(EXCEPTION_COLUMNS, id="exceptions")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -141,7 +148,9 @@ class ScheduleScreen(Screen):
         self.rows = service.schedule_exceptions(
             self.provider_id, today, today + timedelta(days=366)
         )
-        self.query_one("#exceptions", RowTable).show(self.rows, _exception_cells)
+        self.query_one("#exceptions", RowTable).show(
+            self.rows, _exception_cells, key=lambda row: row.id
+        )
 
     def _error(self, message: str) -> None:
         self.query_one("#error", Label).update(Text(message))

@@ -24,12 +24,24 @@ from coordtui.domain.days import local
 from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.columns import Column
 from coordtui.widgets.row_table import RowTable
 
 PENDING_SHOWN = 200
 # (label, width): sized for 80 columns; the flex column takes what is left.
-CONFLICT_COLUMNS = (("", 1), ("When", 9), ("Change", 14), ("What", 24), ("Reason", 20))
-PENDING_COLUMNS = (("#", 5), ("When", 9), ("Change", 22), ("By", 16))
+CONFLICT_COLUMNS = (
+    Column("", 1),
+    Column("When", 9),
+    Column("Change", 14, least=10, yields=1),
+    Column("What", 24, least=16, flex=True),
+    Column("Reason", 20, least=10, yields=2),
+)
+PENDING_COLUMNS = (
+    Column("#", 5),
+    Column("When", 9),
+    Column("Change", 22, flex=True),
+    Column("By", 16, least=8, yields=1),
+)
 
 
 def _when(moment: datetime | None, zone) -> str:
@@ -69,17 +81,6 @@ def option_text(option, zone) -> Text:
         text.append(f"{start:%a %d %b %H:%M}  ")
         text.append(clean(option.provider))
     return text
-
-
-class ConflictTable(RowTable):
-    """The conflicts list; says when its cursor moves, so the detail follows."""
-
-    class Moved(Message):
-        pass
-
-    def move_cursor(self, row: int) -> None:
-        super().move_cursor(row)
-        self.post_message(self.Moved())
 
 
 class ChooseSlotScreen(ModalScreen[int | None]):
@@ -156,10 +157,10 @@ class SyncScreen(Screen):
         yield ClinicHeader(id="header")
         yield Static("", id="status")
         yield Label("", classes="title", id="conflicts-title")
-        yield ConflictTable(CONFLICT_COLUMNS, flex=3, id="conflicts")
+        yield RowTable(CONFLICT_COLUMNS, id="conflicts")
         yield Static("", id="detail")
         yield Label("", classes="title", id="pending-title")
-        yield RowTable(PENDING_COLUMNS, flex=3, id="pending")
+        yield RowTable(PENDING_COLUMNS, id="pending")
         yield Label("", id="message")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -204,8 +205,8 @@ class SyncScreen(Screen):
         hint = "  (h hides resolved)" if self.show_resolved else "  (h shows resolved)"
         title.append(hint, style="dim")
         self.query_one("#conflicts-title", Label).update(title)
-        self.query_one("#conflicts", ConflictTable).show(
-            self.conflicts, lambda c: conflict_cells(c, zone)
+        self.query_one("#conflicts", RowTable).show(
+            self.conflicts, lambda c: conflict_cells(c, zone), key=lambda c: c.mutation_id
         )
         waiting = Text("Pending: ", style="bold")
         if self.pending_total:
@@ -218,7 +219,9 @@ class SyncScreen(Screen):
         else:
             waiting.append("nothing waiting")
         self.query_one("#pending-title", Label).update(waiting)
-        self.query_one("#pending", RowTable).show(self.pending, lambda p: pending_cells(p, zone))
+        self.query_one("#pending", RowTable).show(
+            self.pending, lambda p: pending_cells(p, zone), key=lambda p: p.mutation_id
+        )
         self._paint_detail()
         self.app.refresh_pending()
 
@@ -261,12 +264,12 @@ class SyncScreen(Screen):
         self.query_one("#status", Static).update(line)
 
     def _selected(self):
-        table = self.query_one("#conflicts", ConflictTable)
+        table = self.query_one("#conflicts", RowTable)
         if not self.conflicts or not 0 <= table.cursor_row < len(self.conflicts):
             return None
         return self.conflicts[table.cursor_row]
 
-    @on(ConflictTable.Moved)
+    @on(RowTable.Highlighted, "#conflicts")
     def _paint_detail(self) -> None:
         """Four lines, each cut to the width: what, why, the free times, the keys."""
         c = self._selected()

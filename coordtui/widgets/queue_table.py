@@ -23,23 +23,28 @@ from coordtui.domain.status import LABELS, SYMBOLS, Status
 from coordtui.domain.text import clean
 from coordtui.domain.waits import compute_wait, format_minutes
 from coordtui.store.reads import QueueRow
+from coordtui.widgets.columns import Column, fit, follow
 from coordtui.widgets.cursor_lines import CursorLines
 
+# Reading order.  At 80 columns the type gives way first, then the provider's name
+# shrinks; names take any spare room (on a wide terminal too: reason never does).
 NARROW = (
-    ("time", "Time", 5),
-    ("flags", "", 2),
-    ("patient", "Patient", 21),
-    ("provider", "Provider", 10),
-    ("type", "Type", 10),
-    ("status", "Status", 11),
-    ("waited", "Wait", 6),
+    Column("Time", 5),
+    Column("", 2),  # flags
+    Column("Patient", 21, least=14, flex=True),
+    Column("Provider", 10, least=6, yields=2),
+    Column("Type", 10, least=0, yields=3),
+    Column("Status", 11, least=9, yields=1),
+    Column("Wait", 6),
 )
+NARROW_KEYS = ("time", "flags", "patient", "provider", "type", "status", "waited")
 WIDE_EXTRA = (
-    ("dob", "DOB", 16),
-    ("mrn", "Record", 10),
-    ("arrived", "Arrived", 7),
-    ("reason", "Reason", 24),
+    Column("DOB", 16),
+    Column("Record", 10),
+    Column("Arrived", 7),
+    Column("Reason", 24, least=0, yields=4),
 )
+WIDE_KEYS = ("dob", "mrn", "arrived", "reason")
 WIDE_AT = 120
 
 # (style with colour, style without): the symbol and label carry the meaning.
@@ -148,6 +153,7 @@ class QueueTable(CursorLines):
         self._cells: dict[str, tuple] = {}  # id -> (cache key, cells or None if not built)
         self._params: tuple = ()
         self._strips: dict[tuple, Strip] = {}  # (id, cells key, cursor, width) -> strip
+        self._fitted: tuple = (None, [])
         self.colour = True  # False under the monochrome theme
 
     # ------------------------------------------------------------ queries
@@ -155,6 +161,11 @@ class QueueTable(CursorLines):
     @property
     def row_count(self) -> int:
         return len(self._order)
+
+    @property
+    def items(self) -> list[QueueRow]:
+        """The rows in the order shown."""
+        return [self.rows_by_id[rid] for rid in self._order]
 
     @property
     def selected(self) -> QueueRow | None:
@@ -173,18 +184,17 @@ class QueueTable(CursorLines):
             self._cells[rid] = (key, cells)
         return key, cells
 
-    def _columns(self) -> Sequence[tuple[str, str, int]]:
+    def _columns(self) -> Sequence[Column]:
         return NARROW + WIDE_EXTRA if self._wide else NARROW
 
+    def _keys(self) -> tuple[str, ...]:
+        return NARROW_KEYS + WIDE_KEYS if self._wide else NARROW_KEYS
+
     def _widths(self) -> list[int]:
-        """Fixed widths; the room left over goes to the patient (or reason) column."""
-        columns = self._columns()
-        widths = [w for _k, _l, w in columns]
-        spare = self.size.width - (sum(widths) + len(widths) + 1)
-        if spare > 0:
-            flex = len(widths) - 1 if self._wide else 2
-            widths[flex] += spare
-        return widths
+        width = self.line_width
+        if self._fitted[0] != (width, self._wide):
+            self._fitted = ((width, self._wide), fit(self._columns(), width))
+        return self._fitted[1]
 
     # ------------------------------------------------------------ updates
 
@@ -206,7 +216,7 @@ class QueueTable(CursorLines):
             ),
             "reason": Text(clean(row.reason)),
         }
-        return tuple(cells[key] for key, _label, _w in self._columns())
+        return tuple(cells[key] for key in self._keys())
 
     def show(
         self,
@@ -223,7 +233,7 @@ class QueueTable(CursorLines):
         if wide != self._wide:
             self._wide = wide
             self._cells = {}
-        keep = self.selected.id if self.selected else None
+        previous = self._order
         self.rows_by_id = {r.id: r for r in rows}
         minute = int(now.timestamp() // 60)
         cells: dict[str, tuple] = {}
@@ -249,12 +259,9 @@ class QueueTable(CursorLines):
         self._cells = cells
         if len(self._strips) > 4 * len(order) + 64:
             self._strips.clear()
-        self.virtual_size = Size(self.size.width, len(order) + 1)
+        self.virtual_size = Size(0, len(order) + 1)
         if changed_order:
-            if keep in self.rows_by_id:
-                self.move_cursor(row=order.index(keep))
-            else:
-                self.move_cursor(row=min(max(self.cursor_row, 0), max(len(order) - 1, 0)))
+            self.move_cursor(row=follow(previous, self.cursor_row, order))
             self.post_message(self.RowHighlighted())
         self.refresh()
 
@@ -279,12 +286,12 @@ class QueueTable(CursorLines):
         if row != self.cursor_row:
             self.cursor_row = row
             self.post_message(self.RowHighlighted())
-        self._scroll_to_cursor()
+        self._keep_cursor_visible()
         self.refresh()
 
-    def on_resize(self) -> None:
+    def _resized(self) -> None:
         self._strips.clear()
-        self.virtual_size = Size(self.size.width, len(self._order) + 1)
+        self.virtual_size = Size(0, len(self._order) + 1)
 
     def on_focus(self) -> None:
         self.refresh()
@@ -295,13 +302,13 @@ class QueueTable(CursorLines):
     # ------------------------------------------------------------ drawing
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.line_width
         widths = self._widths()
         if y == 0:
-            header = tuple(Text(label) for _k, label, _w in self._columns())
+            header = tuple(Text(c.label) for c in self._columns())
             style = self.get_component_rich_style("queue-table--header")
             return self._strip(header, widths, width, style)
-        index = int(self.scroll_offset.y) + y - 1
+        index = self.row_index(y)
         if index >= len(self._order):
             return Strip.blank(width, self.rich_style)
         rid = self._order[index]
@@ -317,19 +324,3 @@ class QueueTable(CursorLines):
                 style = self.rich_style
             strip = self._strips[cache_key] = self._strip(cells, widths, width, style)
         return strip
-
-    def _strip(self, cells: tuple[Text, ...], widths: list[int], width: int, style) -> Strip:
-        line = Text(" ", no_wrap=True, end="")
-        for cell, cell_width in zip(cells, widths, strict=False):
-            part = cell.copy()
-            part.truncate(cell_width, overflow="ellipsis", pad=True)
-            line.append_text(part)
-            line.append(" ")
-        segments = list(line.render(self.app.console))
-        strip = Strip(segments).apply_style(style)
-        return strip.crop_extend(0, width, style)
-
-
-def _same(a: Text, b: Text) -> bool:
-    """Text equality ignores the base style; a cell that only changed style must repaint."""
-    return (a.plain, str(a.style), a.spans) == (b.plain, str(b.style), b.spans)

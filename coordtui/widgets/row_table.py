@@ -1,11 +1,15 @@
-"""A light read-only table: a header line, one line per row, a row cursor.
+"""A light read-only list: a header line, one line per row, a row cursor kept on its record.
 
-For lists that open often and may be long (the Calls screen's callbacks and
-call log).  A Line-API widget like coordtui.widgets.queue_table: columns have
-fixed widths (one of them takes the room left over), a row's cells are built
-only when the row is first painted, and each painted line is cached, so
-showing 200 rows costs the rows on screen, not 200 rows of measuring and
-layout as in Textual's DataTable.
+Every list in the app that is not the queue is one of these (callbacks, call
+log, lookup results, slots and day grid, recalls, reminders, waitlist,
+conflicts, pending changes, duplicates, schedule exceptions).  A Line-API
+widget like coordtui.widgets.queue_table: columns are fitted to the width (the
+least important give way first, names take the spare room), a row's cells are
+built only when the row is first painted, and each painted line is cached, so
+showing 2,000 rows costs the rows on screen.
+
+``show(items, cells, key)`` keeps the cursor on the record with the same key,
+or on its neighbour when that record left the list (coordtui.widgets.columns.follow).
 
 Cells must be rich.text.Text built from cleaned strings (coordtui.domain.text),
 never markup.
@@ -13,14 +17,20 @@ never markup.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from rich.text import Text
 from textual.geometry import Size
+from textual.message import Message
 from textual.strip import Strip
 
+from coordtui.widgets.columns import Column, fit, follow
 from coordtui.widgets.cursor_lines import CursorLines
+
+
+def _identity(item: Any) -> Hashable:
+    return id(item)
 
 
 class RowTable(CursorLines):
@@ -35,7 +45,6 @@ class RowTable(CursorLines):
     RowTable {
         width: 1fr;
         background: $surface;
-        overflow-x: hidden;
     }
     RowTable > .row-table--header {
         text-style: bold;
@@ -53,16 +62,27 @@ class RowTable(CursorLines):
     }
     """
 
-    def __init__(self, columns: Sequence[tuple[str, int]], flex: int, **kwargs) -> None:
-        """``columns``: (label, width); column ``flex`` also gets any spare width."""
+    class Highlighted(Message):
+        """The cursor is on another record (moved, or the list changed under it)."""
+
+        def __init__(self, table: RowTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[Column], **kwargs) -> None:
         super().__init__(**kwargs)
-        self._labels = tuple(Text(label) for label, _w in columns)
-        self._base = [width for _l, width in columns]
-        self._flex = flex
+        self.columns = tuple(columns)
+        self._labels = tuple(Text(c.label) for c in self.columns)
         self._items: Sequence[Any] = ()
+        self._keys: list[Hashable] = []
         self._cells_for: Callable[[Any], tuple[Text, ...]] = lambda _item: ()
         self._cells: dict[int, tuple[Text, ...]] = {}
         self._strips: dict[tuple, Strip] = {}
+        self._fitted: tuple[int, list[int]] = (-1, [])
         self.cursor_row = 0
 
     # ------------------------------------------------------------ data
@@ -71,14 +91,34 @@ class RowTable(CursorLines):
     def row_count(self) -> int:
         return len(self._items)
 
-    def show(self, items: Sequence[Any], cells: Callable[[Any], tuple[Text, ...]]) -> None:
-        """Show these rows; the cursor keeps its line (clamped to the new length)."""
-        self._items = items
+    @property
+    def items(self) -> Sequence[Any]:
+        return self._items
+
+    @property
+    def selected(self) -> Any | None:
+        """The record under the cursor (None on an empty list)."""
+        if not 0 <= self.cursor_row < len(self._items):
+            return None
+        return self._items[self.cursor_row]
+
+    def show(
+        self,
+        items: Sequence[Any],
+        cells: Callable[[Any], tuple[Text, ...]],
+        key: Callable[[Any], Hashable] = _identity,
+    ) -> None:
+        """Show these rows; the cursor stays on its record (by ``key``) or its neighbour."""
+        keys = [key(item) for item in items]
+        self.cursor_row = follow(self._keys, self.cursor_row, keys)
+        self._items, self._keys = items, keys
         self._cells_for = cells
         self._cells = {}
         self._strips = {}
         self.virtual_size = Size(0, len(items) + 1)  # lines fit the width: no sideways scroll
-        self.move_cursor(self.cursor_row)
+        self._keep_cursor_visible()
+        self.refresh()
+        self.post_message(self.Highlighted(self))  # the record under the cursor may be new
 
     def cells_at(self, index: int) -> tuple[Text, ...]:
         cells = self._cells.get(index)
@@ -86,14 +126,25 @@ class RowTable(CursorLines):
             cells = self._cells[index] = self._cells_for(self._items[index])
         return cells
 
+    def select_key(self, key: Hashable) -> bool:
+        """Put the cursor on the record with this key, if it is listed."""
+        if key in self._keys:
+            self.move_cursor(self._keys.index(key))
+            return True
+        return False
+
     # ------------------------------------------------------------- cursor
 
     def move_cursor(self, row: int) -> None:
-        self.cursor_row = min(max(row, 0), max(len(self._items) - 1, 0))
-        self._scroll_to_cursor()
+        row = min(max(row, 0), max(len(self._items) - 1, 0))
+        moved = row != self.cursor_row
+        self.cursor_row = row
+        self._keep_cursor_visible()
         self.refresh()
+        if moved and self._items:
+            self.post_message(self.Highlighted(self))
 
-    def on_resize(self) -> None:
+    def _resized(self) -> None:
         self._strips.clear()
         self.virtual_size = Size(0, len(self._items) + 1)
 
@@ -109,18 +160,18 @@ class RowTable(CursorLines):
 
     # ------------------------------------------------------------ drawing
 
-    def _widths(self, width: int) -> list[int]:
-        widths = list(self._base)
-        spare = width - (sum(widths) + len(widths) + 1)  # one space before and after each
-        widths[self._flex] = max(4, widths[self._flex] + spare)  # grows, or gives up room
-        return widths
+    def widths(self) -> list[int]:
+        width = self.line_width
+        if self._fitted[0] != width:
+            self._fitted = (width, fit(self.columns, width))
+        return self._fitted[1]
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.line_width
         if y == 0:
             style = self.get_component_rich_style("row-table--header")
-            return self._strip(self._labels, width, style)
-        index = int(self.scroll_offset.y) + y - 1
+            return self._strip(self._labels, self.widths(), width, style)
+        index = self.row_index(y)
         if index >= len(self._items):
             return Strip.blank(width, self.rich_style)
         cursor = index == self.cursor_row
@@ -132,15 +183,7 @@ class RowTable(CursorLines):
                 style = self.get_component_rich_style(name)
             else:
                 style = self.rich_style
-            strip = self._strips[key] = self._strip(self.cells_at(index), width, style)
+            strip = self._strips[key] = self._strip(
+                self.cells_at(index), self.widths(), width, style
+            )
         return strip
-
-    def _strip(self, cells: tuple[Text, ...], width: int, style) -> Strip:
-        line = Text(" ", no_wrap=True, end="")
-        for cell, cell_width in zip(cells, self._widths(width), strict=False):
-            part = cell.copy()
-            part.truncate(cell_width, overflow="ellipsis", pad=True)
-            line.append_text(part)
-            line.append(" ")
-        strip = Strip(list(line.render(self.app.console))).apply_style(style)
-        return strip.crop_extend(0, width, style)
