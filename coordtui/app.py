@@ -41,6 +41,27 @@ LAZY_SCREENS = {
 }
 
 
+def _holds_work(screen: Screen) -> bool:
+    """A form with something typed that is not saved yet."""
+    check = getattr(screen, "has_unsaved_work", None)
+    return bool(check and check())
+
+
+def _typing_here(screen: Screen) -> bool:
+    """Printable keys belong to the form: a form screen, or a form control with the focus."""
+    from textual.widgets import Checkbox, Input, Select, TextArea
+
+    if getattr(screen, "IS_FORM", False):
+        return True
+    focused = screen.focused
+    if focused is None:
+        return False
+    return any(
+        isinstance(node, Input | Select | Checkbox | TextArea)
+        for node in focused.ancestors_with_self
+    )
+
+
 def _lazy(module: str, name: str) -> Callable[[], Screen]:
     def make() -> Screen:
         return getattr(importlib.import_module(module), name)()
@@ -64,27 +85,26 @@ class CoordApp(App):
     # Only the queue is imported up front; the other screens load when first opened.
     MODES = {"queue": QueueScreen} | {mode: _lazy(*where) for mode, where in LAZY_SCREENS.items()}
     DEFAULT_MODE = "queue"
+    # F-keys always work; their printable mirrors (1-5, /, ?) only where no form field has
+    # the focus, so that typing never navigates away (see check_action).
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("question_mark", "help", "Help", show=False, key_display="?", id="app.help_alt"),
-        Binding("f2", "switch_mode('queue')", "Queue", show=False, id="app.queue"),
-        Binding("1", "switch_mode('queue')", "Queue", show=False, id="app.queue_alt"),
-        Binding("f3", "switch_mode('lookup')", "Lookup", show=False, id="app.lookup"),
         Binding(
-            "slash",
-            "switch_mode('lookup')",
-            "Lookup",
-            show=False,
-            key_display="/",
-            id="app.lookup_slash",
+            "question_mark", "key_help", "Help", show=False, key_display="?", id="app.help_alt"
         ),
-        Binding("2", "switch_mode('lookup')", "Lookup", show=False, id="app.lookup_alt"),
-        Binding("f4", "switch_mode('book')", "Book", show=False, id="app.book"),
-        Binding("3", "switch_mode('book')", "Book", show=False, id="app.book_alt"),
-        Binding("f5", "switch_mode('calls')", "Calls", show=False, id="app.calls"),
-        Binding("4", "switch_mode('calls')", "Calls", show=False, id="app.calls_alt"),
-        Binding("f6", "switch_mode('sync')", "Sync", show=False, id="app.sync"),
-        Binding("5", "switch_mode('sync')", "Sync", show=False, id="app.sync_alt"),
+        Binding("f2", "go('queue')", "Queue", show=False, id="app.queue"),
+        Binding("1", "jump('queue')", "Queue", show=False, id="app.queue_alt"),
+        Binding("f3", "go('lookup')", "Lookup", show=False, id="app.lookup"),
+        Binding(
+            "slash", "jump('lookup')", "Lookup", show=False, key_display="/", id="app.lookup_slash"
+        ),
+        Binding("2", "jump('lookup')", "Lookup", show=False, id="app.lookup_alt"),
+        Binding("f4", "go('book')", "Book", show=False, id="app.book"),
+        Binding("3", "jump('book')", "Book", show=False, id="app.book_alt"),
+        Binding("f5", "go('calls')", "Calls", show=False, id="app.calls"),
+        Binding("4", "jump('calls')", "Calls", show=False, id="app.calls_alt"),
+        Binding("f6", "go('sync')", "Sync", show=False, id="app.sync"),
+        Binding("5", "jump('sync')", "Sync", show=False, id="app.sync_alt"),
         Binding("ctrl+l", "lock", "Lock", show=False, id="app.lock"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
     ]
@@ -105,6 +125,29 @@ class CoordApp(App):
             config.sync_seconds,
         )
 
+    # ----------------------------------------------------------- navigation
+
+    async def action_go(self, mode: str) -> None:
+        """F2-F6: that screen itself, not a card or list left open on it earlier.
+
+        What was opened on top of the mode's screen is closed, except a form with
+        unsaved typing (``has_unsaved_work``), which is where the person left off.
+        """
+        if self.current_mode != mode:
+            await self.switch_mode(mode)
+        while len(self.screen_stack) > 1 and not _holds_work(self.screen):
+            await self.pop_screen()
+
+    async def action_jump(self, mode: str) -> None:
+        await self.action_go(mode)
+
+    def action_key_help(self) -> None:
+        self.action_help()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides the binding and lets the key go to the field: never navigate away.
+        return not (action in ("jump", "key_help") and _typing_here(self.screen))
+
     @property
     def colour(self) -> bool:
         return not (self.no_color or self.config.theme == "monochrome")
@@ -118,6 +161,8 @@ class CoordApp(App):
             self.set_keymap(self.config.keymap)
         if self.config.idle_lock_minutes:
             self.set_interval(5, self._check_idle)
+        self._store_version = self.service.data_version()
+        self.set_interval(self.config.refresh_seconds, self._watch_store)
 
     def on_ready(self) -> None:
         """First frame is on screen: now, off the event loop, load the ORM for writes and
@@ -136,6 +181,28 @@ class CoordApp(App):
 
         self.run_worker(warm_up, thread=True, group="warm-up")
         self.sync_runner.start()
+
+    # ------------------------------------------------------- store changes
+
+    def _watch_store(self) -> None:
+        self.run_worker(self._read_store_version, thread=True, exclusive=True, group="store")
+
+    def _read_store_version(self) -> None:
+        """Another process (a second SSH session, the sync thread) committed: tell the screen.
+
+        ``PRAGMA data_version`` costs microseconds; only a change costs a reload."""
+        version = self.service.data_version()
+        if version != self._store_version:
+            self._store_version = version
+            self.call_from_thread(self.store_changed)
+
+    def store_changed(self) -> None:
+        """What the screen on show displays may have changed: it reloads (``store_changed``).
+
+        Screens not on show check the store when they are shown again."""
+        hook = getattr(self.screen, "store_changed", None)
+        if hook is not None:
+            hook()
 
     # ------------------------------------------------------------- writes
 
@@ -210,9 +277,8 @@ class CoordApp(App):
         hook = getattr(screen, "on_sync_round", None)
         if hook is not None:
             hook(outcome)
-        elif outcome.rows and callable(getattr(screen, "reload", None)):
-            # The queue also notices through data_version; this spares it the wait.
-            screen.reload()
+        elif outcome.rows:
+            self.store_changed()  # data_version would notice too; this spares the wait
 
     async def _on_exit_app(self) -> None:
         self._writer.shutdown(wait=True)  # a confirmed write always finishes

@@ -20,19 +20,41 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Select, Static
+from textual.widgets import Footer, Label, Select, Static
 
 from coordtui.domain.days import format_day, local
 from coordtui.domain.status import LABELS, SYMBOLS, Status
 from coordtui.domain.text import clean
 from coordtui.screens.book_forms import SeriesForm, WaitlistForm
 from coordtui.screens.keys import day_bindings
+from coordtui.screens.naming import visit_text
 from coordtui.screens.pick_patient import PickPatientScreen
 from coordtui.screens.reason import ReasonScreen
 from coordtui.screens.waitlist_offer import offer_waitlist
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.columns import Column
+from coordtui.widgets.row_table import RowTable
 
 ANY = "__any__"
+SLOT_COLUMNS = (
+    Column("When", 22),
+    Column("Provider", 16, least=10, flex=True),
+    Column("Length", 7),
+)
+GRID_COLUMNS = (
+    Column("Time", 5),
+    Column("Patient", 24, least=16, flex=True),
+    Column("Type", 14, least=0, yields=2),
+    Column("Status", 11, least=9, yields=1),
+)
+
+
+def row_key(row: tuple[str, object]) -> tuple:
+    """A free slot is its provider and time; an appointment its id (the cursor follows it)."""
+    kind, item = row
+    if kind == "appt":
+        return ("appt", item.id)
+    return ("free", item.provider_id, item.start)
 
 
 class BookScreen(Screen):
@@ -68,6 +90,7 @@ class BookScreen(Screen):
         self.grid = None
         self._keys: list[tuple[str, object]] = []
         self._token = 0
+        self._land_on: tuple | None = None  # after a write: the row the cursor goes to
 
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
@@ -90,7 +113,8 @@ class BookScreen(Screen):
                 compact=True,
             )
         yield Static(id="view")
-        yield DataTable(id="slots", cursor_type="row", zebra_stripes=True)
+        yield RowTable(SLOT_COLUMNS, id="slots")
+        yield RowTable(GRID_COLUMNS, id="grid")
         yield Label("", id="message")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -107,8 +131,9 @@ class BookScreen(Screen):
         )
         provider_select.value = ANY
         self._render_who()
+        self.query_one("#grid").display = False
         self.refresh_slots()
-        self.query_one("#slots", DataTable).focus()
+        self.table.focus()
 
     # ------------------------------------------------------------ choices
 
@@ -160,6 +185,13 @@ class BookScreen(Screen):
 
     # ------------------------------------------------------------ loading
 
+    def store_changed(self) -> None:
+        """Another desk booked or cancelled: the free times and the grid are read again."""
+        self.refresh_slots()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_slots()
+
     def refresh_slots(self) -> None:
         self._token += 1
         self._load(self._token, self.type_name, self.provider_id, self.day, self.grid_mode)
@@ -187,24 +219,39 @@ class BookScreen(Screen):
             (clean(p.short_name) for p in self.service.providers() if p.id == provider_id), "?"
         )
 
+    @property
+    def table(self) -> RowTable:
+        """The list on show: next free slots, or the provider's day grid."""
+        return self.query_one("#grid" if self.grid_mode else "#slots", RowTable)
+
+    def _slot_cells(self, row: tuple[str, object]) -> tuple[Text, ...]:
+        slot = row[1]
+        minutes = int((slot.end - slot.start).total_seconds() // 60)
+        return (
+            Text(local(slot.start, self.service.zone).strftime("%a %d %b %Y %H:%M")),
+            Text(self._provider_name(slot.provider_id)),
+            Text(f"{minutes} min"),
+        )
+
+    def _grid_cells(self, row: tuple[str, object]) -> tuple[Text, ...]:
+        kind, item = row
+        when = Text(local(item.start, self.service.zone).strftime("%H:%M"))
+        if kind == "free":
+            return (when, Text("· free", style="dim"), Text(""), Text(""))
+        status = Status(item.status)
+        return (
+            when,
+            Text(clean(f"{item.family_name}, {item.given_name}")),
+            Text(clean(item.type)),
+            Text(f"{SYMBOLS[status]} {LABELS[status]}"),
+        )
+
     def _render_table(self) -> None:
-        table = self.query_one("#slots", DataTable)
-        table.clear(columns=True)
-        zone = self.service.zone
-        self._keys = []
         view = Text()
         if not self.grid_mode:
             view.append(f"Next free slots from {format_day(self.day)}", style="bold")
             view.append("  Enter books", style="dim")
-            table.add_columns(Text("When"), Text("Provider"), Text("Length"))
-            for slot in self.slots:
-                minutes = int((slot.end - slot.start).total_seconds() // 60)
-                table.add_row(
-                    Text(local(slot.start, zone).strftime("%a %d %b %Y %H:%M")),
-                    Text(self._provider_name(slot.provider_id)),
-                    Text(f"{minutes} min"),
-                )
-                self._keys.append(("slot", slot))
+            self._keys = [("slot", slot) for slot in self.slots]
             if not self.slots:
                 view.append("\nNo free slot in the next 90 days for this choice.")
         else:
@@ -212,48 +259,39 @@ class BookScreen(Screen):
             name = self._provider_name(grid.provider_id) if grid else "?"
             view.append(f"{name} on {format_day(self.day)}", style="bold")
             view.append("  [ ] day  Enter books  r move  x cancel", style="dim")
-            table.add_columns(Text("Time"), Text("Patient"), Text("Type"), Text("Status"))
             rows = []
             if grid:
-                for slot in grid.free:
-                    rows.append((slot.start, ("free", slot)))
-                for appt in grid.appointments:
-                    rows.append((appt.start, ("appt", appt)))
-            for start, (kind, item) in sorted(rows, key=lambda r: (r[0], r[1][0])):
-                when = Text(local(start, zone).strftime("%H:%M"))
-                if kind == "free":
-                    table.add_row(when, Text("· free", style="dim"), Text(""), Text(""))
-                else:
-                    status = Status(item.status)
-                    table.add_row(
-                        when,
-                        Text(clean(f"{item.family_name}, {item.given_name}")),
-                        Text(clean(item.type)),
-                        Text(f"{SYMBOLS[status]} {LABELS[status]}"),
-                    )
-                self._keys.append((kind, item))
+                rows += [("free", slot) for slot in grid.free]
+                rows += [("appt", appt) for appt in grid.appointments]
+            self._keys = sorted(rows, key=lambda r: (r[1].start, r[0]))
             if not rows:
                 view.append("\nNot working on this day.")
         if self.recall_id and "\n" not in view.plain:
             due = f" due {format_day(self.recall_due)}" if self.recall_due else ""
             view.append(f"\nBooking for a recall{due}", style="bold")
         self.query_one("#view", Static).update(view, layout=False)
+        for table_id, shown in (("#slots", not self.grid_mode), ("#grid", self.grid_mode)):
+            widget = self.query_one(table_id, RowTable)
+            if widget.display != shown:
+                had_focus = self.focused is not None and self.focused.id in ("slots", "grid")
+                widget.display = shown
+                if shown and had_focus:
+                    widget.focus()
+        table = self.table
+        table.show(
+            self._keys, self._grid_cells if self.grid_mode else self._slot_cells, key=row_key
+        )
+        if self._land_on is not None:
+            table.select_key(self._land_on)
+            self._land_on = None
         self.refresh_bindings()
 
-    @on(DataTable.RowSelected, "#slots")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_book()
-
-    @on(DataTable.RowHighlighted, "#slots")
+    @on(RowTable.Highlighted)
     def _row_highlighted(self) -> None:
         self.refresh_bindings()
 
     def _current(self) -> tuple[str, object] | None:
-        table = self.query_one("#slots", DataTable)
-        if not self._keys or not 0 <= table.cursor_row < len(self._keys):
-            return None
-        return self._keys[table.cursor_row]
+        return self.table.selected
 
     # ------------------------------------------------------------ actions
 
@@ -406,30 +444,38 @@ class BookScreen(Screen):
         self._render_who()
 
     def action_cancel_appointment(self) -> None:
+        from coordtui.screens.queue import CANCEL_REASONS
+        from coordtui.screens.reason import CANCEL
+
         current = self._current()
         if not current or current[0] != "appt":
             return
         appt = current[1]
-        title = Text("Cancel appointment for ")
-        title.append(clean(f"{appt.family_name}, {appt.given_name}"))
-        from coordtui.screens.queue import CANCEL_REASONS
-
+        subject = visit_text(
+            f"{appt.family_name}, {appt.given_name}",
+            appt.start,
+            appt.provider,
+            self.service.zone,
+            appt.end,
+        )
         self.app.push_screen(
-            ReasonScreen(title, CANCEL_REASONS),
-            lambda reason: reason and self._cancel(appt, reason),
+            ReasonScreen(
+                "Cancel this appointment? Why:",
+                CANCEL_REASONS,
+                subject,
+                CANCEL,
+                save=lambda reason: lambda: self.service.cancel(appt.id, reason),
+            ),
+            self._cancelled,
         )
 
-    def _cancel(self, appt, reason: str) -> None:
-        def done(result, error) -> None:
-            if error:
-                self._say(str(error))
-                return
-            self._say("Cancelled.")
-            self.refresh_slots()
-            if result.get("offers"):
-                self._ask_waitlist(result["freed"], result["offers"][0])
-
-        self.app.write(lambda: self.service.cancel(appt.id, reason), done)
+    def _cancelled(self, result: dict | None) -> None:
+        if result is None:
+            return
+        self._say("Cancelled.")
+        self.refresh_slots()
+        if result.get("offers"):
+            self._ask_waitlist(result["freed"], result["offers"][0])
 
     def _ask_waitlist(self, slot, entry) -> None:
         def done(result, error) -> None:
@@ -451,6 +497,8 @@ class BookScreen(Screen):
                     return
                 self._say(str(error))
             else:
+                if self.grid_mode and (result or {}).get("appointment_id"):
+                    self._land_on = ("appt", result["appointment_id"])  # the visit just made
                 warnings = (result or {}).get("warnings") or []
                 if then is not None:
                     warnings = [then(result or {}), *warnings]

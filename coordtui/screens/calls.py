@@ -133,6 +133,9 @@ class CallsScreen(Screen):
             return  # nothing committed since the lists were read
         self.reload()
 
+    def store_changed(self) -> None:
+        self.reload()
+
     def _read(self) -> tuple[list, list, int, tuple]:
         service = self.app.service
         seen = (service.data_version(), monotonic())  # before reading: a later commit shows

@@ -90,6 +90,9 @@ class DaySummaryScreen(Screen):
         self._paint()
 
     @work(thread=True, exclusive=True, group="summary-load")
+    def store_changed(self) -> None:
+        self.reload()
+
     def reload(self) -> None:
         day = self.day
         self.post_message(self.Loaded(day, self.app.service.day_summary(day)))

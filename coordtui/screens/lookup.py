@@ -31,7 +31,12 @@ class LookupScreen(Screen):
         self.query_one(PatientSearch).focus_query()
 
     def on_screen_resume(self) -> None:
-        self.query_one(PatientSearch).focus_query()
+        search = self.query_one(PatientSearch)
+        search.refresh_results()  # a patient edited or merged meanwhile shows as stored
+        search.focus_query()
+
+    def store_changed(self) -> None:
+        self.query_one(PatientSearch).refresh_results()
 
     @on(PatientSearch.Chosen)
     def _chosen(self, event: PatientSearch.Chosen) -> None:

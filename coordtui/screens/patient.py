@@ -60,6 +60,13 @@ class PatientScreen(Screen):
         self.query_one("#card").focus()
         self.refresh_card()
 
+    def store_changed(self) -> None:
+        """A sync or another desk changed the store: the card shows what is stored now."""
+        self.refresh_card()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_card()  # back from a form, a dialog or another screen
+
     def check_action(self, action: str, parameters) -> bool | None:
         if (
             action in ("edit", "merge", "book", "recall")

@@ -49,6 +49,7 @@ FIELDS = (
 
 class PatientFormScreen(Screen):
     CSS_PATH = "patient_form.tcss"
+    IS_FORM = True  # printable keys are for the fields: 1-5, / and ? never navigate away
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save"),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
@@ -231,6 +232,10 @@ class PatientFormScreen(Screen):
             return
         self.app.notify("Saved.", markup=False, timeout=2)
         self.dismiss(result["patient_id"])
+
+    def has_unsaved_work(self) -> bool:
+        """F2-F6 come back to this form, not past it, while something typed is unsaved."""
+        return self._typed() != self._initial
 
     def action_cancel(self) -> None:
         if self._typed() == self._initial:

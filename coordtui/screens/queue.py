@@ -24,9 +24,10 @@ from coordtui.domain.text import clean, fold
 from coordtui.domain.waits import compute_wait
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.keys import day_bindings
-from coordtui.screens.reason import ReasonScreen
+from coordtui.screens.naming import visit_text
+from coordtui.screens.reason import CANCEL, HAND_OFF, IN_ERROR, ReasonScreen
 from coordtui.screens.waitlist_offer import offer_waitlist
-from coordtui.screens.walk_in import WalkInRequest, WalkInScreen
+from coordtui.screens.walk_in import WalkInScreen
 from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.queue_table import QueueTable, patient_label
@@ -124,8 +125,8 @@ class QueueScreen(Screen):
         self.text_filter = ""
         self.privacy = self.config.privacy
         self._token = 0
-        self._seen_version: int | None = None
         self._binding_state: tuple | None = None
+        self._land_on: str | None = None  # an appointment to select once it is loaded
 
     # -------------------------------------------------------------- layout
 
@@ -143,24 +144,19 @@ class QueueScreen(Screen):
         table = self.query_one(QueueTable)
         table.colour = self.app.colour
         # First paint straight from the store (a few ms), so the board is there at once.
-        self._seen_version = self.service.data_version()
         self._apply(self.service.queue(self.day))
         table.select_first_open()
         table.focus()
-        self.set_interval(self.config.refresh_seconds, self._poll)
         self.set_interval(15, self._tick)
 
     # ------------------------------------------------------------- loading
 
-    def _poll(self) -> None:
-        self._check_changes()
+    def store_changed(self) -> None:
+        """Another desk or process changed the store (the app watches it): reload the day."""
+        self.reload()
 
-    @work(thread=True, exclusive=True, group="queue-poll")
-    def _check_changes(self) -> None:
-        version = self.service.data_version()
-        if version != self._seen_version:
-            self._seen_version = version
-            self.app.call_from_thread(self.reload)
+    def on_screen_resume(self) -> None:
+        self.reload()  # back from a card, a dialog or another screen: show what is stored now
 
     def reload(self) -> None:
         self._token += 1
@@ -195,6 +191,9 @@ class QueueScreen(Screen):
     def _apply(self, rows: list[QueueRow]) -> None:
         self.rows = rows
         self._render_table()
+        if self._land_on is not None and any(r.id == self._land_on for r in rows):
+            self.query_one(QueueTable).select_id(self._land_on)
+            self._land_on = None
 
     def _render_table(self) -> None:
         table = self.query_one(QueueTable)
@@ -321,11 +320,21 @@ class QueueScreen(Screen):
     # ------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if (
-            action in ("status", "undo", "open_patient", "book_patient", "recall")
-            and self._selected() is None
-        ):
+        row = self._selected()
+        on_row = (
+            "status",
+            "undo",
+            "open_patient",
+            "book_patient",
+            "recall",
+            "hand_off",
+            "log_call",
+        )
+        if action in on_row and row is None:
             return None  # shown greyed: there is no row to act on
+        if action == "status":
+            # Only what the state machine allows from this row's status (F1 says why not).
+            return True if Status(str(parameters[0])) in TRANSITIONS[Status(row.status)] else None
         if action == "clear_filter":
             return bool(self.text_filter)
         return True
@@ -333,47 +342,49 @@ class QueueScreen(Screen):
     def _selected(self) -> QueueRow | None:
         return self.query_one(QueueTable).selected
 
+    def _visit(self, row: QueueRow) -> Text:
+        """Whose visit, when, with whom: every dialog that acts on a row names it so."""
+        return visit_text(
+            Text(patient_label(row, self.privacy)),
+            row.start,
+            row.provider,
+            self.service.zone,
+            row.end,
+        )
+
     def action_status(self, target: str) -> None:
         row = self._selected()
-        if row is None:
-            return
         status = Status(target)
-        name = Text(patient_label(row, self.privacy))
+        if row is None or status not in TRANSITIONS[Status(row.status)]:
+            return
         if status in (Status.CANCELLED, Status.ENTERED_IN_ERROR):
-            title = Text(
-                "Cancel appointment for "
-                if status == Status.CANCELLED
-                else "Mark entered in error: "
-            )
-            title.append_text(name)
+            cancel = status == Status.CANCELLED
             self.app.push_screen(
                 ReasonScreen(
-                    title, CANCEL_REASONS if status == Status.CANCELLED else ERROR_REASONS
+                    "Cancel this appointment? Why:" if cancel else "Mark entered in error? Why:",
+                    CANCEL_REASONS if cancel else ERROR_REASONS,
+                    self._visit(row),
+                    CANCEL if cancel else IN_ERROR,
+                    save=lambda reason: self._status_job(row, status, reason),
                 ),
-                lambda reason: reason and self._write_status(row, status, reason),
+                lambda result: self._written(result, f"{LABELS[status]}."),
             )
         elif status in NEEDS_CONFIRM:
-            question = Text(f"Mark {LABELS[status].lower()}: ")
-            question.append_text(name)
-            question.append("?")
             self.app.push_screen(
                 ConfirmScreen(
-                    question, f"{local(row.start, self.service.zone):%H:%M} {clean(row.provider)}"
+                    f"Mark {LABELS[status].lower()}?",
+                    self._visit(row),
+                    save=lambda: self._status_job(row, status, ""),
                 ),
-                lambda yes: yes and self._write_status(row, status, ""),
+                lambda result: self._written(result, f"{LABELS[status]}."),
             )
         else:
-            self._write_status(row, status, "")
+            self._write(self._status_job(row, status, ""), f"{LABELS[status]}.")
 
-    def _write_status(self, row: QueueRow, status: Status, reason: str) -> None:
+    def _status_job(self, row: QueueRow, status: Status, reason: str):
         if status == Status.CANCELLED:  # a freed slot may go to the waitlist
-            self._write(row.id, lambda: self._cancel_and_offer(row.id, reason), "Cancelled.")
-            return
-        self._write(
-            row.id,
-            lambda: self.service.set_status(row.id, status.value, reason),
-            f"{LABELS[status]}.",
-        )
+            return self._job(row.id, lambda: self._cancel_and_offer(row.id, reason))
+        return self._job(row.id, lambda: self.service.set_status(row.id, status.value, reason))
 
     def _cancel_and_offer(self, appointment_id: str, reason: str) -> dict:
         result = self.service.cancel(appointment_id, reason)
@@ -391,24 +402,36 @@ class QueueScreen(Screen):
         row = self._selected()
         if row is not None:
             self._write(
-                row.id,
-                lambda: self.service.undo_status(row.id),
+                self._job(row.id, lambda: self.service.undo_status(row.id)),
                 "Undone (recorded as a correction).",
             )
 
-    def _write(self, appointment_id: str | None, job, note: str) -> None:
-        """Run a mutation on the writer thread; then show the committed row at once."""
+    def _job(self, appointment_id: str | None, fn):
+        """A write for the writer thread that reads the committed row back, so the screen
+        shows what was stored."""
 
-        def run():
-            result = job()
-            # Read back on the writer thread: the screen shows what was committed.
+        def run() -> dict:
+            result = fn()
             changed = result.get("appointment_id") or appointment_id
-            return self.service.queue_row(changed) if changed else None
+            return {**result, "row": self.service.queue_row(changed) if changed else None}
 
-        def done(row: QueueRow | None, error: str | None) -> None:
-            self.post_message(self.Written(row, error, None if error else note))
+        return run
 
-        self.app.write(run, done)
+    def _write(self, job, note: str) -> None:
+        """Run a job (from ``_job``) on the writer thread; then show the committed row."""
+
+        def done(result: dict | None, error: str | None) -> None:
+            if error:
+                self.post_message(self.Written(None, error, None))
+            else:
+                self._written(result, note)
+
+        self.app.write(job, done)
+
+    def _written(self, result: dict | None, note: str) -> None:
+        """A dialog or a key saved: show it (None: the dialog was left, nothing changed)."""
+        if result is not None:
+            self.post_message(self.Written(result.get("row"), None, note))
 
     def on_queue_screen_written(self, message: Written) -> None:
         if message.error:
@@ -470,36 +493,42 @@ class QueueScreen(Screen):
         row = self._selected()
         if row is None:
             return
-        title = Text("Hand-off note for ")
-        title.append_text(Text(patient_label(row, self.privacy)))
         presets = ["Needs interpreter", "Wheelchair", "Hard of hearing", "Bring to room 2"]
         self.app.push_screen(
-            ReasonScreen(title, presets),
-            lambda note: (
-                note
-                and self._write(
-                    row.id, lambda: self.service.add_hand_off(row.id, note), "Hand-off noted."
-                )
+            ReasonScreen(
+                "Hand-off note for the care team",
+                presets,
+                self._visit(row),
+                HAND_OFF,
+                save=lambda note: self._job(
+                    row.id, lambda: self.service.add_hand_off(row.id, note)
+                ),
             ),
+            lambda result: self._written(result, "Hand-off noted."),
         )
 
     def action_walk_in(self) -> None:
         self.app.push_screen(
-            WalkInScreen(self.service.providers(), self.provider_filter), self._walk_in_chosen
+            WalkInScreen(
+                self.service.providers(),
+                self.provider_filter,
+                save=lambda request: self._job(
+                    None,
+                    lambda: self.service.add_walk_in(
+                        request.patient_id, request.provider_id, request.reason, request.priority
+                    ),
+                ),
+            ),
+            self._walk_in_added,
         )
 
-    def _walk_in_chosen(self, request: WalkInRequest | None) -> None:
-        if request is None:
+    def _walk_in_added(self, result: dict | None) -> None:
+        if result is None:
             return
+        self._land_on = result.get("appointment_id")  # the cursor goes to the new row
         if self.day != self.service.today():
-            self.day = self.service.today()
-        self._write(
-            None,
-            lambda: self.service.add_walk_in(
-                request.patient_id, request.provider_id, request.reason, request.priority
-            ),
-            "Walk-in added to today's queue.",
-        )
+            self._go_to(self.service.today())
+        self._written(result, "Walk-in added to today's queue.")
 
     def action_day(self, delta: int) -> None:
         self._go_to(self.day + timedelta(days=delta))

@@ -90,6 +90,9 @@ class RecallsScreen(Screen):
         self.query_one("#recalls").focus()
         self.set_interval(30, self.reload)  # recalls set or closed at other desks
 
+    def store_changed(self) -> None:
+        self.reload()
+
     def on_screen_resume(self) -> None:
         self.reload()  # back from Book: a recall booked there is off the list
 

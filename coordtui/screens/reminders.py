@@ -49,6 +49,9 @@ class RemindersScreen(Screen):
         self.load()
         self.query_one("#list").focus()
 
+    def store_changed(self) -> None:
+        self.load()
+
     def load(self) -> None:
         service = self.app.service
         self.rows = service.reminder_list(self.day)

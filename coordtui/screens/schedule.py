@@ -77,6 +77,7 @@ def _exception_cells(row) -> tuple[Text, ...]:
 
 
 class ScheduleScreen(Screen):
+    IS_FORM = True  # printable keys are for the fields
     DEFAULT_CSS = """
     ScheduleScreen #title { padding: 0 1; background: $boost; width: 100%; }
     ScheduleScreen #week { height: auto; padding: 0 1; }
@@ -141,6 +142,16 @@ class ScheduleScreen(Screen):
         self.query_one(ClinicHeader).configure_from(self.app)
         self.load_exceptions()
         self.query_one("#d-mon").focus()
+        self._saved = self._typed()
+
+    def _typed(self) -> tuple:
+        return tuple(w.value for w in self.query(SafeInput))
+
+    def has_unsaved_work(self) -> bool:
+        return self._typed() != self._saved
+
+    def store_changed(self) -> None:
+        self.load_exceptions()  # leave and holidays added at another desk; typed hours stay
 
     def load_exceptions(self) -> None:
         service = self.app.service
@@ -176,6 +187,7 @@ class ScheduleScreen(Screen):
         def done(result, error) -> None:
             self._error(str(error) if error else "")
             if not error:
+                self._saved = self._typed()
                 self.app.notify("Hours saved.", markup=False, timeout=2)
 
         self.app.write(

@@ -172,6 +172,9 @@ class SyncScreen(Screen):
     def on_screen_resume(self) -> None:
         self.reload()
 
+    def store_changed(self) -> None:
+        self.reload()
+
     def on_sync_round(self, _outcome) -> None:
         """The app calls this after each background round while this screen shows."""
         self.reload()

@@ -1,11 +1,18 @@
-"""Add a walk-in: find the patient, pick a provider, say why; Ctrl+S saves.
+"""Add a walk-in: find the patient, the provider is usually already right, say why; Enter saves.
 
-Returns the chosen values; the queue screen runs the mutation, so this form
-never writes.  Errors appear beside their field and nothing typed is lost.
+The common case is four keys around the name: ``w``, the name, ``Enter`` (the
+first match), ``Enter`` (no reason needed).  The provider comes filled in
+when it is clear: the queue's provider filter, the clinic's only provider, or
+the provider this patient saw last.  The chosen patient stays named in full
+(name, DOB, record number, phone) so two "Smith, John" are told apart.
+
+It saves itself (``SavingDialog``): a refusal keeps the dialog and what was
+typed, with the message at its field.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -13,14 +20,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
 from coordtui.domain.days import format_dob
+from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
-from coordtui.store.reads import PatientBrief, ProviderInfo
+from coordtui.screens.dialog import Job, SavingDialog
+from coordtui.store.reads import ProviderInfo
 from coordtui.widgets.safe_input import SafeInput
+
+MATCHES = 6
 
 
 @dataclass(frozen=True)
@@ -31,41 +41,66 @@ class WalkInRequest:
     reason: str
 
 
-class WalkInScreen(ModalScreen[WalkInRequest | None]):
+class WalkInScreen(SavingDialog):
     CSS_PATH = "walk_in.tcss"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="walk_in.save"),
-        Binding("escape", "cancel", "Cancel", id="walk_in.cancel"),
+        Binding("escape", "cancel", "Back", id="walk_in.cancel"),
         Binding("ctrl+r", "toggle_urgent", "Urgent", id="walk_in.urgent"),
+        Binding("down", "to_matches", "Matches", show=False, id="walk_in.matches"),
     ]
+    FIELD_WIDGETS = {"patient_id": "patient", "provider_id": "provider", "reason": "reason"}
 
-    def __init__(self, providers: list[ProviderInfo], default_provider: str | None = None):
-        super().__init__()
+    def __init__(
+        self,
+        providers: list[ProviderInfo],
+        default_provider: str | None = None,
+        save: Callable[[WalkInRequest], Job] | None = None,
+    ):
+        super().__init__(save)
         self.providers = providers
+        if default_provider is None and len(providers) == 1:
+            default_provider = providers[0].id  # a one-provider clinic: nothing to choose
         self.default_provider = default_provider
-        self.results: list[PatientBrief] = []
-        self.chosen: PatientBrief | None = None
+        self.results: list = []
+        self.chosen = None  # a search hit
         self.urgent = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(Text("Add walk-in", style="bold"))
-            yield SafeInput(placeholder="Patient: name or record number", id="patient")
-            yield Label("", id="patient-error", classes="error")
-            yield OptionList(id="matches")
-            yield Select(
-                [(clean(p.short_name), p.id) for p in self.providers],
-                prompt="Provider",
-                id="provider",
-                value=self.default_provider if self.default_provider else Select.NULL,
+            yield Label(Text("Add a walk-in (arrives now)", style="bold"))
+            yield Horizontal(
+                Label("Patient"),
+                SafeInput(placeholder="name, DOB, phone or record number", id="patient"),
+                classes="row",
             )
-            yield Label("", id="provider-error", classes="error")
-            yield SafeInput(placeholder="Reason for visit (optional)", id="reason", max_length=200)
+            yield OptionList(id="matches", compact=True)
+            yield Label("", id="chosen")
+            yield Label("", id="e-patient_id", classes="error")
+            yield Horizontal(
+                Label("Provider"),
+                Select(
+                    [(clean(p.short_name), p.id) for p in self.providers],
+                    prompt="choose",
+                    id="provider",
+                    compact=True,
+                    value=self.default_provider if self.default_provider else Select.NULL,
+                ),
+                classes="row",
+            )
+            yield Label("", id="e-provider_id", classes="error")
+            yield Horizontal(
+                Label("Reason"),
+                SafeInput(placeholder="optional; Enter saves", id="reason", max_length=200),
+                classes="row",
+            )
+            yield Label("", id="error", classes="error")
             with Horizontal(id="bar"):
                 yield Label("", id="priority")
-                yield Label(Text("Ctrl+S save  Ctrl+R urgent  Esc cancel", style="bold"))
+                yield Label(Text("Ctrl+S save  Ctrl+R urgent  Esc back", style="bold"))
 
     def on_mount(self) -> None:
+        self.query_one("#matches").display = False
         self._show_priority()
         self.query_one("#patient", Input).focus()
 
@@ -77,39 +112,53 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         self.urgent = not self.urgent
         self._show_priority()
 
+    # ----------------------------------------------------------- patient
+
     @on(Input.Changed, "#patient")
     def _patient_changed(self, event: Input.Changed) -> None:
-        if self.chosen and event.value != self._chosen_label():
-            self.chosen = None
-        self.query_one("#patient-error", Label).update("")
+        if self.chosen is not None and event.value == self._chosen_label():
+            return  # the box was filled in by choosing: keep the choice
+        self.chosen = None
+        self.query_one("#chosen", Label).update("")
+        self.query_one("#e-patient_id", Label).update("")
         self._search(event.value)
 
     @work(thread=True, exclusive=True, group="walk-in-search")
     def _search(self, text: str) -> None:
-        results = self.app.service.find_patients(text, limit=8)
+        service = self.app.service
+        results = service.search_patients(text, limit=MATCHES) if text.strip() else []
         self.app.call_from_thread(self._show_results, text, results)
 
-    def _show_results(self, text: str, results: list[PatientBrief]) -> None:
-        if text != self.query_one("#patient", Input).value:
-            return  # a newer keystroke is already searching
+    def _show_results(self, text: str, results: list) -> None:
+        if text != self.query_one("#patient", Input).value or self.chosen is not None:
+            return  # a newer keystroke is already searching, or a patient was chosen
         self.results = results
         matches = self.query_one("#matches", OptionList)
         matches.clear_options()
         today = self.app.service.today()
-        for p in results:
-            label = Text(clean(f"{p.family_name}, {p.given_name}"))
-            label.append(f"  {format_dob(p.dob, today)}  {clean(p.record_number)}", style="dim")
-            matches.add_option(Option(label, id=p.id))
+        for hit in results:
+            label = Text(clean(f"{hit.family_name}, {hit.given_name}"))
+            label.append(f"  {format_dob(hit.dob, today)}  {clean(hit.record_number)}", style="dim")
+            matches.add_option(Option(label, id=hit.patient_id))
+        matches.display = bool(results)
         if results:
             matches.highlighted = 0
+        elif text.strip():
+            self.query_one("#e-patient_id", Label).update(Text("No match: check the spelling."))
 
     @on(Input.Submitted, "#patient")
     def _patient_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        matches = self.query_one("#matches", OptionList)
-        if self.results:
-            index = matches.highlighted or 0
-            self._choose(self.results[index])
+        if self.chosen is not None:
+            self._next_field()
+        elif self.results:
+            matches = self.query_one("#matches", OptionList)
+            self._choose(self.results[matches.highlighted or 0])
+
+    def action_to_matches(self) -> None:
+        """Down in the patient box moves into the matches."""
+        if self.focused is self.query_one("#patient") and self.results and self.chosen is None:
+            self.query_one("#matches", OptionList).focus()
 
     @on(OptionList.OptionSelected, "#matches")
     def _option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -117,17 +166,57 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         self._choose(self.results[event.option_index])
 
     def _chosen_label(self) -> str:
-        return f"{self.chosen.family_name}, {self.chosen.given_name}" if self.chosen else ""
+        return clean(f"{self.chosen.family_name}, {self.chosen.given_name}") if self.chosen else ""
 
-    def _choose(self, patient: PatientBrief) -> None:
-        self.chosen = patient
+    def _choose(self, hit) -> None:
+        self.chosen = hit
         self.query_one("#patient", Input).value = self._chosen_label()
-        self.query_one("#patient-error", Label).update(Text(f"✓ {clean(patient.record_number)}"))
-        self.query_one("#provider", Select).focus()
+        self.query_one("#matches").display = False
+        service = self.app.service
+        line = Text("✓ ", style="bold")
+        line.append(self._chosen_label(), style="bold")
+        line.append(f"  {format_dob(hit.dob, service.today())}  {clean(hit.record_number)}")
+        phone = phone_display(hit.phone, service.clinic.phone_region)
+        if phone:
+            line.append(f"  {phone}")
+        self.query_one("#chosen", Label).update(line)
+        self.query_one("#e-patient_id", Label).update("")
+        if self._provider() is None:
+            self._usual_provider(hit.patient_id)
+        self._next_field()
+
+    @work(thread=True, exclusive=True, group="walk-in-provider")
+    def _usual_provider(self, patient_id: str) -> None:
+        """The provider this patient saw last, if still working here."""
+        service = self.app.service
+        active = {p.short_name: p.id for p in self.providers}
+        now = service.now()
+        for visit in service.patient_appointments(patient_id):
+            if visit.start <= now and visit.provider in active:
+                self.app.call_from_thread(self._suggest_provider, active[visit.provider])
+                return
+
+    def _suggest_provider(self, provider_id: str) -> None:
+        select = self.query_one("#provider", Select)
+        if self._provider() is None:
+            select.value = provider_id
+            if self.focused is select:
+                self.query_one("#reason").focus()
+
+    def _provider(self) -> str | None:
+        value = self.query_one("#provider", Select).value
+        return None if value in (Select.NULL, None) else str(value)
+
+    def _next_field(self) -> None:
+        self.query_one("#reason" if self._provider() else "#provider").focus()
 
     @on(Select.Changed, "#provider")
     def _provider_changed(self) -> None:
-        self.query_one("#provider-error", Label).update("")
+        self.query_one("#e-provider_id", Label).update("")
+        if self._provider() and self.chosen is not None:
+            self.query_one("#reason").focus()
+
+    # -------------------------------------------------------------- save
 
     @on(Input.Submitted, "#reason")
     def _reason_submitted(self, event: Input.Submitted) -> None:
@@ -135,22 +224,27 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         self.action_save()
 
     def action_save(self) -> None:
-        provider = self.query_one("#provider", Select).value
+        provider = self._provider()
         ok = True
         if self.chosen is None:
-            self.query_one("#patient-error", Label).update(
-                Text("Choose a patient: type a name, then Enter to take the first match.")
+            self.show_error(
+                "Choose a patient: type a name, then Enter takes the first match.", "patient_id"
             )
             ok = False
-        if provider is Select.NULL or provider is None:
-            self.query_one("#provider-error", Label).update(Text("Choose a provider."))
+        if provider is None:
+            self.query_one("#e-provider_id", Label).update(Text("Choose a provider."))
+            if ok:
+                self.query_one("#provider").focus()
             ok = False
         if not ok:
             return
         reason = self.query_one("#reason", Input).value.strip()
-        self.dismiss(
+        self.submit(
             WalkInRequest(
-                self.chosen.id, str(provider), "urgent" if self.urgent else "routine", clean(reason)
+                self.chosen.patient_id,
+                provider,
+                "urgent" if self.urgent else "routine",
+                clean(reason),
             )
         )
 

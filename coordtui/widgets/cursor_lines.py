@@ -25,6 +25,7 @@ class CursorLines(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     CursorLines {
         overflow-x: hidden;
+        scrollbar-size-vertical: 1;
     }
     """
     # Shared ids: one keymap entry ("table.up" = ...) remaps every table.

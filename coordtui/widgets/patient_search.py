@@ -14,14 +14,34 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from coordtui.domain.days import format_dob, local
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
+from coordtui.widgets.columns import Column
+from coordtui.widgets.row_table import RowTable
 from coordtui.widgets.safe_input import SafeInput
 
 PAGE = 50
+
+
+# At 80 columns: name, DOB, phone and record number always; the next appointment
+# while it fits (the line below the list says it in full, with why it matched).
+COLUMNS = (
+    Column("Name", 22, least=18, flex=True),
+    Column("DOB", 16),
+    Column("Phone", 14, least=12, yields=1),
+    Column("Record", 10),
+    Column("Next appt", 12, least=0, yields=2),
+)
+
+
+def hit_name(hit) -> str:
+    name = f"{hit.family_name}, {hit.given_name}"
+    if hit.preferred_name:
+        name += f" ({hit.preferred_name})"
+    return clean(name)
 
 
 class PatientSearch(Vertical):
@@ -31,9 +51,11 @@ class PatientSearch(Vertical):
     PatientSearch #query:focus { background: $accent 30%; }
     PatientSearch #summary { height: 1; padding: 0 1; color: $text-muted; }
     PatientSearch #results { height: 1fr; }
+    PatientSearch #why { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
         Binding("down", "to_results", "Results", show=False, id="search.to_results"),
+        Binding("enter", "choose", "Open", show=False, id="search.choose"),
         Binding("pagedown", "page(1)", "Next page", show=False, id="search.next_page"),
         Binding("pageup", "page(-1)", "Previous page", show=False, id="search.prev_page"),
     ]
@@ -59,24 +81,21 @@ class PatientSearch(Vertical):
     def compose(self) -> ComposeResult:
         yield SafeInput(placeholder=self.placeholder, id="query", max_length=100, compact=True)
         yield Static(Text("Type to search."), id="summary")
-        table = DataTable(id="results", cursor_type="row", zebra_stripes=True, cell_padding=0)
-        yield table
-
-    def on_mount(self) -> None:
-        table = self.query_one("#results", DataTable)
-        for label, width in (
-            ("Name", 28),
-            ("DOB", 16),
-            ("Phone", 15),
-            ("Record", 11),
-            ("Next appointment", 17),
-            ("Match", 14),
-        ):
-            table.add_column(Text(label), width=width)
+        yield RowTable(COLUMNS, id="results")
+        yield Static("", id="why")
 
     @property
     def query_text(self) -> str:
         return self.query_one("#query", Input).value
+
+    @property
+    def results(self) -> RowTable:
+        return self.query_one("#results", RowTable)
+
+    def refresh_results(self) -> None:
+        """Search the same text again (the store changed); the cursor keeps its patient."""
+        if self.query_text.strip():
+            self._search(self.query_text, self.page_offset)
 
     def focus_query(self) -> None:
         self.query_one("#query", Input).focus()
@@ -93,31 +112,26 @@ class PatientSearch(Vertical):
         hits = service.search_patients(text, limit=PAGE, offset=offset) if text.strip() else []
         self.app.call_from_thread(self._show, text, offset, hits)
 
+    def _cells(self, hit) -> tuple[Text, ...]:
+        service = self.app.service
+        nxt = (
+            local(hit.next_appointment, service.zone).strftime("%d %b %H:%M")
+            if hit.next_appointment
+            else ""
+        )
+        return (
+            Text(hit_name(hit)),
+            Text(format_dob(hit.dob, service.today())),
+            Text(phone_display(hit.phone, service.clinic.phone_region)),
+            Text(clean(hit.record_number)),
+            Text(nxt),
+        )
+
     def _show(self, text: str, offset: int, hits: list) -> None:
         if text != self.query_text or offset != self.page_offset:
             return  # the box has moved on; a newer search is coming
         self.hits = hits
-        table = self.query_one("#results", DataTable)
-        table.clear()
-        service = self.app.service
-        today, zone, region = service.today(), service.zone, service.clinic.phone_region
-        for hit in hits:
-            name = f"{hit.family_name}, {hit.given_name}"
-            if hit.preferred_name:
-                name += f" ({hit.preferred_name})"
-            nxt = (
-                local(hit.next_appointment, zone).strftime("%d %b %H:%M")
-                if hit.next_appointment
-                else ""
-            )
-            table.add_row(
-                Text(clean(name), no_wrap=True, overflow="ellipsis"),
-                Text(format_dob(hit.dob, today)),
-                Text(phone_display(hit.phone, region)),
-                Text(clean(hit.record_number)),
-                Text(nxt),
-                Text(", ".join(hit.matched), style="dim"),
-            )
+        self.results.show(hits, self._cells, key=lambda hit: hit.patient_id)
         summary = self.query_one("#summary", Static)
         if not text.strip():
             summary.update(Text("Type to search."))
@@ -136,21 +150,34 @@ class PatientSearch(Vertical):
             )
         self.post_message(self.Shown(text, len(hits)))
 
+    @on(RowTable.Highlighted, "#results")
+    def _explain(self) -> None:
+        """Below the list: why the highlighted patient matched, and the next visit in full."""
+        hit = self.results.selected
+        why = Text(no_wrap=True, overflow="ellipsis")
+        if hit is not None:
+            why.append(hit_name(hit), style="bold")
+            if hit.matched:
+                why.append(f"  matched: {clean(', '.join(hit.matched))}")
+            if hit.next_appointment:
+                when = local(hit.next_appointment, self.app.service.zone)
+                why.append(f"  next: {when:%a %d %b %Y %H:%M}")
+        self.query_one("#why", Static).update(why)
+
     @on(Input.Submitted, "#query")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self.hits:
             self.post_message(self.Chosen(self.hits[0]))
 
-    @on(DataTable.RowSelected, "#results")
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if 0 <= event.cursor_row < len(self.hits):
-            self.post_message(self.Chosen(self.hits[event.cursor_row]))
+    def action_choose(self) -> None:
+        hit = self.results.selected
+        if hit is not None:
+            self.post_message(self.Chosen(hit))
 
     def action_to_results(self) -> None:
         if self.hits:
-            self.query_one("#results", DataTable).focus()
+            self.results.focus()
 
     def action_page(self, direction: int) -> None:
         new = self.page_offset + direction * PAGE

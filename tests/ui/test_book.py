@@ -74,11 +74,11 @@ async def test_book_from_queue_then_reschedule_and_cancel_in_grid(db_path, clini
             ),
         )
         index = next(i for i, (k, v) in enumerate(book._keys) if k == "appt" and v.id == new_id)
-        book.query_one("#slots").move_cursor(row=index)
+        book.table.move_cursor(index)
         await pilot.press("r")
         await wait_for(pilot, lambda: book.moving is not None)
         free_after = next(i for i, (k, v) in enumerate(book._keys) if k == "free" and i > index)
-        book.query_one("#slots").move_cursor(row=free_after)
+        book.table.move_cursor(free_after)
         await pilot.press("enter")
         await wait_for(pilot, lambda: "Moved" in screen_text(app))
         moved = conn.execute(
@@ -98,7 +98,7 @@ async def test_book_from_queue_then_reschedule_and_cancel_in_grid(db_path, clini
         index = next(
             i for i, (k, v) in enumerate(book._keys) if k == "appt" and v.id == moved[0][0]
         )
-        book.query_one("#slots").move_cursor(row=index)
+        book.table.move_cursor(index)
         await pilot.press("x")
         await wait_for(pilot, lambda: "Cancel appointment for" in screen_text(app))
         await pilot.press("down", "enter")
