@@ -365,22 +365,28 @@ class BookScreen(Screen):
             return "The recall is closed."
         return "The recall had already been closed elsewhere; it was left as it was."
 
+    def _subject(self, provider_id: str | None) -> Text:
+        """Whom a form is for: patient, type and provider, as the form will save them."""
+        subject = Text("For ")
+        subject.append(
+            clean(f"{self.patient.family_name}, {self.patient.given_name}"), style="bold"
+        )
+        subject.append(f" {clean(self.patient.record_number)} · {clean(self.type_name)} · ")
+        subject.append(self._provider_name(provider_id) if provider_id else "any provider")
+        return subject
+
     def action_waitlist(self) -> None:
         if self.patient is None:
             self._say("Choose the patient first: press P.")
-            return
-        self.app.push_screen(WaitlistForm(), self._waitlist_chosen)
-
-    def _waitlist_chosen(self, request) -> None:
-        if request is None:
             return
         patient_id, type_name, provider_id = (
             self.patient.patient_id,
             self.type_name,
             self.provider_id,
         )
-        self._write(
-            lambda: self.service.waitlist_add(
+
+        def save(request):
+            return lambda: self.service.waitlist_add(
                 patient_id,
                 type_name,
                 provider_id,
@@ -388,8 +394,11 @@ class BookScreen(Screen):
                 request.latest,
                 request.priority,
                 request.note,
-            ),
-            "Added to the waitlist.",
+            )
+
+        self.app.push_screen(
+            WaitlistForm(self._subject(provider_id), save=save),
+            lambda result: result is not None and self._say("Added to the waitlist."),
         )
 
     def action_series(self) -> None:
@@ -399,18 +408,14 @@ class BookScreen(Screen):
         if self.provider_id is None:
             self._say("A series needs one provider: choose it in the Provider list.")
             return
-        self.app.push_screen(SeriesForm(), self._series_chosen)
-
-    def _series_chosen(self, request) -> None:
-        if request is None:
-            return
         patient_id, provider_id, type_name = (
             self.patient.patient_id,
             self.provider_id,
             self.type_name,
         )
-        self._write(
-            lambda: self.service.book_series(
+
+        def save(request):
+            return lambda: self.service.book_series(
                 patient_id,
                 provider_id,
                 request.first_day,
@@ -418,9 +423,15 @@ class BookScreen(Screen):
                 request.every_weeks,
                 request.count,
                 type_name,
-            ),
-            f"Booked a series of {request.count}.",
-        )
+            )
+
+        def saved(result) -> None:
+            if result is not None:
+                count = len(result.get("appointment_ids") or []) or "the"
+                self._say(f"Booked a series of {count}.")
+                self.refresh_slots()
+
+        self.app.push_screen(SeriesForm(self._subject(provider_id), save=save), saved)
 
     def action_hours(self) -> None:
         """Supervisor work: the chosen provider's weekly hours and leave."""
@@ -478,11 +489,12 @@ class BookScreen(Screen):
             self._ask_waitlist(result["freed"], result["offers"][0])
 
     def _ask_waitlist(self, slot, entry) -> None:
-        def done(result, error) -> None:
-            self._say(str(error) if error else "Booked from the waitlist; the entry is closed.")
-            self.refresh_slots()
+        def after(result) -> None:
+            if result is not None:
+                self._say("Booked from the waitlist; the entry is closed.")
+                self.refresh_slots()
 
-        offer_waitlist(self.app, slot, entry, done)
+        offer_waitlist(self.app, slot, entry, after)
 
     def _write(self, job, note: str, offer: bool = False, then=None) -> None:
         def done(result, error) -> None:

@@ -1,11 +1,13 @@
 """Small forms on the Book screen: put a patient on the waitlist, book a recurring series.
 
-Both return plain values; the Book screen runs the mutation, so refusals come
-back there with their reasons (for a series, one line per refused date).
+Both save themselves (``SavingDialog``, with the Book screen's ``save``): a
+refusal (for a series, the refused dates with their reasons) stays in the
+form with everything typed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
@@ -13,10 +15,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Label
 
 from coordtui.domain.patient import read_typed_date
+from coordtui.screens.dialog import Job, SavingDialog
 from coordtui.widgets.safe_input import SafeInput
 
 FORM_CSS = """
@@ -52,14 +54,18 @@ class SeriesRequest:
     count: int
 
 
-class _Form(ModalScreen):
+class _Form(SavingDialog):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save"),
-        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("escape", "cancel", "Back", id="form.cancel"),
     ]
 
+    def __init__(self, subject: Text, save: Callable[..., Job] | None = None) -> None:
+        super().__init__(save)
+        self.subject = subject  # who (and with whom) this is for
+
     def error(self, message: str) -> None:
-        self.query_one("#error", Label).update(Text(message))
+        self.show_error(message)
 
     def date_value(self, widget_id: str) -> date | None:
         raw = read_typed_date(
@@ -80,7 +86,8 @@ class WaitlistForm(_Form):
     def compose(self) -> ComposeResult:
         today = self.app.service.today()
         with Vertical(id="dialog"):
-            yield Label(Text("Add to the waitlist   Ctrl+S save   Esc cancel", style="bold"))
+            yield Label(Text("Add to the waitlist   Ctrl+S save   Esc back", style="bold"))
+            yield Label(self.subject)
             yield _field("Earliest date", SafeInput(today.isoformat(), id="earliest", compact=True))
             yield _field(
                 "Latest date",
@@ -101,7 +108,7 @@ class WaitlistForm(_Form):
         if latest < earliest:
             self.error("The latest date is before the earliest.")
             return
-        self.dismiss(
+        self.submit(
             WaitlistRequest(
                 earliest,
                 latest,
@@ -116,7 +123,8 @@ class SeriesForm(_Form):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(Text("Recurring series   Ctrl+S check and book   Esc cancel", style="bold"))
+            yield Label(Text("Recurring series   Ctrl+S check and book   Esc back", style="bold"))
+            yield Label(self.subject)
             yield _field(
                 "First day",
                 SafeInput(self.app.service.today().isoformat(), id="first", compact=True),
@@ -148,4 +156,4 @@ class SeriesForm(_Form):
         if not (1 <= every <= 52 and 1 <= count <= 104):
             self.error("Every 1 to 52 weeks, 1 to 104 times.")
             return
-        self.dismiss(SeriesRequest(first, at, every, count))
+        self.submit(SeriesRequest(first, at, every, count))

@@ -70,6 +70,21 @@ def call_cells(call, zone) -> tuple[Text, ...]:
     )
 
 
+def _callback_subject(cb, zone) -> Text:
+    subject = Text(clean(f"{cb.family_name}, {cb.given_name}"), style="bold")
+    subject.append(f" · due {local(cb.due_at, zone):%a %d %b %H:%M} · for {clean(cb.assignee)}")
+    if cb.note:
+        subject.append(f" · {clean(cb.note)}")
+    return subject
+
+
+def _call_subject(call, zone) -> Text:
+    subject = Text(clean(f"{call.family_name}, {call.given_name}"), style="bold")
+    subject.append(f" · {local(call.at, zone):%a %d %b %H:%M} · {clean(call.outcome)}")
+    subject.append(f" · {clean(call.note) or '(no note)'}")
+    return subject
+
+
 class CallsScreen(Screen):
     DEFAULT_CSS = """
     CallsScreen .title { padding: 0 1; background: $boost; width: 100%; text-style: bold; }
@@ -202,32 +217,40 @@ class CallsScreen(Screen):
             self._write(lambda: self.app.service.snooze_callback(cb.id, 30), "Snoozed 30 minutes.")
 
     def action_reassign(self) -> None:
-        from coordtui.screens.reason import ReasonScreen
+        from coordtui.screens.reason import REASSIGN, ReasonScreen
 
         cb = self._callback()
         if cb:
             self.app.push_screen(
-                ReasonScreen(Text("Reassign this callback to"), ["anyone", self.app.config.user]),
-                lambda who: (
-                    who
-                    and self._write(
-                        lambda: self.app.service.reassign_callback(cb.id, who), "Reassigned."
-                    )
+                ReasonScreen(
+                    "Reassign this callback to",
+                    ["anyone", self.app.config.user],
+                    _callback_subject(cb, self.app.service.zone),
+                    REASSIGN,
+                    save=lambda who: lambda: self.app.service.reassign_callback(cb.id, who),
                 ),
+                lambda result: result is not None and self._saved("Reassigned."),
             )
 
     def action_amend(self) -> None:
-        from coordtui.screens.reason import ReasonScreen
+        from coordtui.screens.reason import AMEND, ReasonScreen
 
         call = self._call()
         if call:
             self.app.push_screen(
-                ReasonScreen(Text("Amendment (the original note stays visible)"), []),
-                lambda text: (
-                    text
-                    and self._write(lambda: self.app.service.amend_call(call.id, text), "Amended.")
+                ReasonScreen(
+                    "Amend the note of this call (the original stays visible)",
+                    [],
+                    _call_subject(call, self.app.service.zone),
+                    AMEND,
+                    save=lambda text: lambda: self.app.service.amend_call(call.id, text),
                 ),
+                lambda result: result is not None and self._saved("Amended."),
             )
+
+    def _saved(self, note: str) -> None:
+        self.query_one("#message", Label).update(Text(note))
+        self.reload()
 
     def action_log_call(self) -> None:
         from coordtui.screens.pick_patient import PickPatientScreen
@@ -265,37 +288,30 @@ class CallsScreen(Screen):
 
 
 def log_call_for(app, patient_id: str, who: Text, appointment_id: str | None, after) -> None:
-    """c from anywhere: ask, then save through the writer; messages at the dialog."""
+    """c from anywhere: the dialog saves itself (a refusal stays in it, with what was typed)."""
     from coordtui.screens.log_call import LogCallScreen
 
-    def chosen(request) -> None:
-        if request is None:
-            return
-
-        def done(result, error) -> None:
-            if error:
-                app.notify(str(error), title="Not saved", severity="error", markup=False)
-            else:
-                note = "Call logged."
-                if result.get("capped"):
-                    note += " The note was very long and was cut to 4,000 characters."
-                app.notify(note, markup=False)
-            if after:
-                after()
-
-        app.write(
-            lambda: app.service.log_call(
-                patient_id,
-                request.direction,
-                request.who_kind,
-                request.who_name,
-                request.reason,
-                request.outcome,
-                request.note,
-                appointment_id=appointment_id,
-                callback_due=request.callback_due,
-            ),
-            done,
+    def save(request):
+        return lambda: app.service.log_call(
+            patient_id,
+            request.direction,
+            request.who_kind,
+            request.who_name,
+            request.reason,
+            request.outcome,
+            request.note,
+            appointment_id=appointment_id,
+            callback_due=request.callback_due,
         )
 
-    app.push_screen(LogCallScreen(who, app.service.now()), chosen)
+    def saved(result) -> None:
+        if result is None:
+            return
+        note = "Call logged."
+        if result.get("capped"):
+            note += " The note was very long and was cut to 4,000 characters."
+        app.notify(note, markup=False)
+        if after:
+            after()
+
+    app.push_screen(LogCallScreen(who, app.service.now(), save=save), saved)

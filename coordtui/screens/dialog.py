@@ -32,7 +32,8 @@ Job = Callable[[], Any]
 class SavingDialog(ModalScreen):
     """Base for modal forms and questions whose answer is a write."""
 
-    # Which widget a refusal about a mutation argument should focus: {arg: widget id}.
+    # The field a refusal about a mutation argument concerns: {arg: widget id}; its
+    # message goes in ``Label#e-<widget id>`` (else ``#error``) and the focus to the widget.
     FIELD_WIDGETS: dict[str, str] = {}
 
     def __init__(self, save: Callable[..., Job] | None = None) -> None:
@@ -61,9 +62,14 @@ class SavingDialog(ModalScreen):
             if error:
                 self.show_refusal(error)
             else:
-                self.dismiss(result if result is not None else {})
+                result = result if result is not None else {}
+                self.saved(result)
+                self.dismiss(result)
 
         self.app.write(job, done)
+
+    def saved(self, result: Any) -> None:
+        """Committed, just before closing (e.g. to say so)."""
 
     # ------------------------------------------------------------- errors
 
@@ -72,17 +78,11 @@ class SavingDialog(ModalScreen):
             label.update("")
 
     def show_error(self, message: str, field: str | None = None) -> None:
-        """The message beside ``field`` (its ``#e-field`` label), else in ``#error``; focus it."""
-        label = None
-        if field:
-            try:
-                label = self.query_one(f"#e-{field}", Label)
-            except NoMatches:
-                label = None
-        if label is None:
-            label = self.query_one("#error", Label)
-        label.update(Text(clean(message)))
+        """The message beside ``field`` (its ``#e-`` label), else in ``#error``; focus it."""
         widget_id = self.FIELD_WIDGETS.get(field or "", field)
+        labels = self.query(f"#e-{widget_id}") if widget_id else []
+        label = labels[0] if labels else self.query_one("#error", Label)
+        label.update(Text(clean(message)))
         if widget_id:
             with contextlib.suppress(NoMatches):
                 self.query_one(f"#{widget_id}").focus()
@@ -92,7 +92,7 @@ class SavingDialog(ModalScreen):
         errors = dict(getattr(error, "errors", {}) or {})
         shown_general = False
         for field, message in errors.items():
-            has_label = bool(self.query(f"#e-{field}"))
+            has_label = bool(self.query(f"#e-{self.FIELD_WIDGETS.get(field, field)}"))
             if has_label:
                 self.show_error(message, field)
             elif not shown_general:

@@ -7,6 +7,7 @@ Tab reaches them.  Returns the values; the caller runs the mutation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,12 +15,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Select
 
 from coordtui.domain.calls import DEFAULT_REASONS as REASONS
 from coordtui.domain.calls import OUTCOMES
-from coordtui.domain.text import clean
+from coordtui.screens.dialog import Job, SavingDialog
 from coordtui.widgets.safe_input import SafeInput
 
 WHO = (
@@ -42,15 +42,21 @@ class CallRequest:
     callback_due: datetime | None
 
 
-class LogCallScreen(ModalScreen[CallRequest | None]):
+DIRECTIONS = {"in": "← inbound (they called)", "out": "→ outbound (we called)"}
+
+
+class LogCallScreen(SavingDialog):
+    """Saves itself: a refusal (no note for a callback, say) keeps everything typed."""
+
     DEFAULT_CSS = """
     LogCallScreen { align: center middle; }
     LogCallScreen #dialog { width: 76; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1; }
     LogCallScreen #outcomes { height: auto; max-height: 7; }
     LogCallScreen .row { height: 1; margin-top: 1; }
-    LogCallScreen .row Label { width: 16; text-style: bold; }
+    LogCallScreen .row Label { width: 13; text-style: bold; }
     LogCallScreen .row Input, LogCallScreen .row Select { width: 1fr; }
+    LogCallScreen .error { color: $error; text-style: bold; height: auto; }
     LogCallScreen #error { color: $error; text-style: bold; height: auto; }
     """
     BINDINGS = [
@@ -62,11 +68,17 @@ class LogCallScreen(ModalScreen[CallRequest | None]):
         ],
         Binding("ctrl+s", "save", "Save", id="call.save"),
         Binding("ctrl+o", "toggle_direction", "In/out", id="call.direction"),
-        Binding("escape", "cancel", "Cancel", id="call.cancel"),
+        Binding("escape", "cancel", "Back", id="call.cancel"),
     ]
+    FIELD_WIDGETS = {"callback_due": "due", "due_at": "due", "who_kind": "who"}
 
-    def __init__(self, who: Text, now: datetime):
-        super().__init__()
+    def __init__(
+        self,
+        who: Text,
+        now: datetime,
+        save: Callable[[CallRequest], Job] | None = None,
+    ):
+        super().__init__(save)
         self.who = who
         self.now = now
         self.direction = "in"
@@ -79,13 +91,16 @@ class LogCallScreen(ModalScreen[CallRequest | None]):
             yield Label(title)
             yield Label("", id="direction")
             yield OptionList(
-                *[Text(f"{i + 1}  {o}") for i, o in enumerate(OUTCOMES)], id="outcomes"
+                *[Text(f"{i + 1}  {o}") for i, o in enumerate(OUTCOMES)],
+                id="outcomes",
+                compact=True,
             )
             yield Horizontal(
                 Label("Note"),
                 SafeInput(id="note", compact=True, placeholder="what was said / done"),
                 classes="row",
             )
+            yield Label("", id="e-note", classes="error")
             yield Horizontal(
                 Label("Who"),
                 Select(
@@ -98,10 +113,13 @@ class LogCallScreen(ModalScreen[CallRequest | None]):
                 classes="row",
             )
             yield Horizontal(
-                Label("Name (if not"),
-                SafeInput(id="who_name", compact=True, placeholder="e.g. daughter Ana"),
+                Label("Their name"),
+                SafeInput(
+                    id="who_name", compact=True, placeholder="if not the patient: daughter Ana"
+                ),
                 classes="row",
             )
+            yield Label("", id="e-who_name", classes="error")
             yield Horizontal(
                 Label("Reason"),
                 Select(
@@ -118,8 +136,9 @@ class LogCallScreen(ModalScreen[CallRequest | None]):
                 SafeInput("60", id="due", compact=True, placeholder="minutes"),
                 classes="row",
             )
+            yield Label("", id="e-due", classes="error")
             yield Label("", id="error")
-            yield Label(Text("1-5 outcome  Ctrl+S save  Ctrl+O in/out  Esc cancel", style="bold"))
+            yield Label(Text("1-5 outcome  Ctrl+S save  Ctrl+O in/out  Esc back", style="bold"))
 
     def on_mount(self) -> None:
         self._show_direction()
@@ -127,10 +146,10 @@ class LogCallScreen(ModalScreen[CallRequest | None]):
         self.query_one("#outcomes").focus()
 
     def _show_direction(self) -> None:
-        arrow = (
-            "← inbound (they called)" if self.direction == "inbound" else "→ outbound (we called)"
-        )
-        self.query_one("#direction", Label).update(Text(arrow))
+        text = Text("Direction: ")
+        text.append(DIRECTIONS[self.direction], style="bold")
+        text.append("  (Ctrl+O changes)", style="dim")
+        self.query_one("#direction", Label).update(text)
 
     def action_toggle_direction(self) -> None:
         self.direction = "out" if self.direction == "in" else "in"
@@ -150,13 +169,10 @@ class LogCallScreen(ModalScreen[CallRequest | None]):
         if self.outcome == "callback needed":
             raw = self.query_one("#due", SafeInput).value.strip() or "60"
             if not raw.isdigit() or not 0 <= int(raw) <= 60 * 24 * 30:
-                self.query_one("#error", Label).update(
-                    Text("Callback in: whole minutes from now, e.g. 60.")
-                )
-                self.query_one("#due").focus()
+                self.show_error("Callback in: whole minutes from now, e.g. 60.", "due")
                 return
             due = self.now + timedelta(minutes=int(raw))
-        self.dismiss(
+        self.submit(
             CallRequest(
                 self.direction,
                 str(self.query_one("#who", Select).value),
@@ -167,9 +183,6 @@ class LogCallScreen(ModalScreen[CallRequest | None]):
                 due,
             )
         )
-
-    def show_error(self, message: str) -> None:
-        self.query_one("#error", Label).update(Text(clean(message)))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -245,32 +245,34 @@ class PatientScreen(Screen):
         if hit is None:
             return
         survivor = self.record
-        question = Text("Merge ")
-        question.append(
-            clean(f"{hit.family_name}, {hit.given_name} {hit.record_number}"), style="bold"
-        )
-        question.append(" into ")
-        question.append(
-            clean(f"{survivor.family_name}, {survivor.given_name} {survivor.record_number}"),
-            style="bold",
-        )
-        question.append("?")
+        today = self.app.service.today()
+        question = Text("Merge these two records of one person?\n", style="bold")
+        for role, person, number in (
+            ("merged away", hit, hit.record_number),
+            ("survives   ", survivor, survivor.record_number),
+        ):
+            question.append(f"  {role}  ")
+            question.append(clean(number), style="bold")
+            question.append(f"  {format_dob(person.dob, today)}  ")
+            question.append(clean(f"{person.family_name}, {person.given_name}\n"))
         detail = (
-            "Its appointments move to the surviving record; the merged record is kept "
-            "as a pointer and the merge is recorded in both histories."
+            "Appointments move to the surviving record; the merged record stays as a "
+            "pointer to it, and both histories record the merge."
         )
         self.app.push_screen(
-            ConfirmScreen(question, detail), lambda yes: yes and self._merge(hit.patient_id)
+            ConfirmScreen(
+                question,
+                detail,
+                save=lambda: (
+                    lambda: self.app.service.merge_patients(self.patient_id, hit.patient_id)
+                ),
+            ),
+            self._merged,
         )
 
-    def _merge(self, absorbed_id: str) -> None:
-        def done(result, error: str | None) -> None:
-            if error:
-                self.app.notify(error, title="Not merged", severity="error", markup=False)
-            else:
-                self.app.notify(
-                    f"Merged; {result['appointments_moved']} appointment(s) moved.", markup=False
-                )
+    def _merged(self, result) -> None:
+        if result is not None:
+            self.app.notify(
+                f"Merged; {result['appointments_moved']} appointment(s) moved.", markup=False
+            )
             self.refresh_card()
-
-        self.app.write(lambda: self.app.service.merge_patients(self.patient_id, absorbed_id), done)

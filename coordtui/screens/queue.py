@@ -394,7 +394,7 @@ class QueueScreen(Screen):
                 self.app,
                 result["freed"],
                 result["offers"][0],
-                lambda _r, error: self.reload(),
+                lambda _result: self.reload(),
             )
         return result
 

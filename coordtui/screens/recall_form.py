@@ -1,7 +1,7 @@
 """Set a recall (follow-up due by a date) for one patient: F on the card or a queue row.
 
-The form saves through the app's writer itself, so a refusal lands next to
-the field it concerns and what was typed stays; it closes only once saved.
+The form saves itself (``SavingDialog``), so a refusal lands next to the
+field it concerns and what was typed stays; it closes only once saved.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label
 
 from coordtui.domain.calls import REASON_MAX
 from coordtui.domain.days import format_day
 from coordtui.domain.patient import read_typed_date
+from coordtui.screens.dialog import SavingDialog
 from coordtui.widgets.safe_input import SafeInput
 
 MAX_YEARS_AHEAD = 10  # a recall further out is a typo (2062 for 2026)
@@ -28,21 +28,22 @@ def _example(order: str) -> str:
     return f"2026-11-27 or {EXAMPLES.get(order, '27/11/2026')}"
 
 
-class RecallFormScreen(ModalScreen[date | None]):
-    """Dismisses with the saved due date, or None when left with Escape."""
+class RecallFormScreen(SavingDialog):
+    """Dismisses with the mutation's result once saved, or None when left with Escape."""
 
     CSS_PATH = "recall_form.tcss"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="recall_form.save"),
-        Binding("escape", "cancel", "Cancel", id="recall_form.cancel"),
+        Binding("escape", "cancel", "Back", id="recall_form.cancel"),
     ]
+    FIELD_WIDGETS = {"due_date": "due"}
 
     def __init__(self, patient_id: str, who: Text, appointment_id: str | None = None):
-        super().__init__()
+        super().__init__(save=self._job)
         self.patient_id = patient_id
         self.who = who
         self.appointment_id = appointment_id  # the visit that asked for the follow-up
-        self._saving = False
+        self._due_saved: date | None = None
 
     def compose(self) -> ComposeResult:
         example = _example(self.app.service.date_order)
@@ -67,7 +68,8 @@ class RecallFormScreen(ModalScreen[date | None]):
                 classes="row",
             )
             yield Label("", id="e-reason", classes="error")
-            yield Label(Text("Tab next field   Ctrl+S save   Esc cancel", style="bold"))
+            yield Label("", id="error")
+            yield Label(Text("Tab next field   Ctrl+S save   Esc back", style="bold"))
 
     def on_mount(self) -> None:
         self.query_one("#due").focus()
@@ -78,10 +80,6 @@ class RecallFormScreen(ModalScreen[date | None]):
             self.query_one("#reason").focus()
         else:
             self.action_save()
-
-    def _error(self, field: str, message: str) -> None:
-        self.query_one(f"#e-{field}", Label).update(Text(message))
-        self.query_one(f"#{field}").focus()
 
     def _due(self) -> date | str:
         """The typed due date, or the message for the field."""
@@ -101,29 +99,19 @@ class RecallFormScreen(ModalScreen[date | None]):
         return due
 
     def action_save(self) -> None:
-        if self._saving:
-            return
-        for field in ("due", "reason"):
-            self.query_one(f"#e-{field}", Label).update("")
         due = self._due()
         if isinstance(due, str):
-            self._error("due", due)
+            self.show_error(due, "due")
             return
-        reason = self.query_one("#reason", SafeInput).value.strip()
+        self.submit(due, self.query_one("#reason", SafeInput).value.strip())
+
+    def _job(self, due: date, reason: str):
         service, patient_id, visit = self.app.service, self.patient_id, self.appointment_id
-        self._saving = True
+        self._due_saved = due
+        return lambda: service.set_recall(patient_id, due, reason, visit)
 
-        def done(_result, error) -> None:
-            self._saving = False
-            if error:
-                errors = getattr(error, "errors", {})
-                field = "reason" if "reason" in errors else "due"
-                self._error(field, errors.get(field) or errors.get("due_date") or str(error))
-                return
-            self.app.notify(f"Recall set for {format_day(due)}.", markup=False, timeout=3)
-            self.dismiss(due)
-
-        self.app.write(lambda: service.set_recall(patient_id, due, reason, visit), done)
+    def saved(self, result) -> None:
+        self.app.notify(f"Recall set for {format_day(self._due_saved)}.", markup=False, timeout=3)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

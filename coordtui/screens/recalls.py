@@ -204,17 +204,17 @@ class RecallsScreen(Screen):
         question = Text("Take ")
         question.append(clean(f"{recall.family_name}, {recall.given_name}"), style="bold")
         question.append(" off the recall list?")
-        detail = "Recorded as closed without a booking (kept, not deleted)."
+        detail = Text(f"Due {format_day(recall.due_date)}: ")
+        detail.append(clean(recall.reason) or "follow-up")
+        detail.append("\nRecorded as closed without a booking (kept, not deleted).")
         self.app.push_screen(
-            ConfirmScreen(question, detail), lambda yes: yes and self._close(recall.id)
+            ConfirmScreen(
+                question,
+                detail,
+                save=lambda: lambda: self.app.service.close_recall(recall.id),
+            ),
+            lambda result: result is not None and (self._say("Recall closed."), self.reload()),
         )
-
-    def _close(self, recall_id: str) -> None:
-        def done(_result, error) -> None:
-            self._say(str(error) if error else "Recall closed.")
-            self.reload()
-
-        self.app.write(lambda: self.app.service.close_recall(recall_id), done)
 
     def action_book(self) -> None:
         recall = self._selected()

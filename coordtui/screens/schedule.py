@@ -17,12 +17,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Label
 
 from coordtui.domain.patient import read_typed_date
 from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
+from coordtui.screens.dialog import SavingDialog
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
 from coordtui.widgets.row_table import RowTable
@@ -103,15 +104,14 @@ class ScheduleScreen(Screen):
         service = self.app.service
         setup = service.provider_setup(self.provider_id)
         week = json.loads(setup.template.to_json()) if setup else {}
+        self.provider_name = clean(setup.short_name if setup else "?")
         yield ClinicHeader(id="header")
-        yield Label(
-            Text(
-                f"Hours and leave: {clean(setup.short_name if setup else '?')}   "
-                "Ctrl+S save hours  Ctrl+N add leave/extra  Ctrl+R remove  Esc back",
-                style="bold",
-            ),
-            id="title",
+        title = Text("Hours and leave: ", style="bold")
+        title.append(self.provider_name, style="bold")
+        title.append(
+            "   Ctrl+S save hours  Ctrl+N add leave  Ctrl+R remove  Esc back", style="bold"
         )
+        yield Label(title, id="title")
         with VerticalScroll(id="week"):
             for key, name in DAYS:
                 yield Horizontal(
@@ -198,25 +198,24 @@ class ScheduleScreen(Screen):
         )
 
     def action_add_exception(self) -> None:
-        self.app.push_screen(ExceptionForm(), self._exception_chosen)
+        service, provider_id = self.app.service, self.provider_id
+        self.app.push_screen(
+            ExceptionForm(
+                self.provider_name,
+                save=lambda values: lambda: service.add_schedule_exception(provider_id, **values),
+            ),
+            self._exception_added,
+        )
 
-    def _exception_chosen(self, values) -> None:
-        if not values:
+    def _exception_added(self, result) -> None:
+        if result is None:
             return
-        service = self.app.service
-
-        def done(result, error) -> None:
-            if error:
-                self._error(str(error))
-                return
-            affected = len(result.get("affected") or [])
-            note = "Saved."
-            if affected:
-                note += f" {affected} booked appointment(s) fall in it: reschedule them."
-            self._error(note)
-            self.load_exceptions()
-
-        self.app.write(lambda: service.add_schedule_exception(self.provider_id, **values), done)
+        affected = len(result.get("affected") or [])
+        note = "Saved."
+        if affected:
+            note += f" {affected} booked appointment(s) fall in it: reschedule them."
+        self._error(note)
+        self.load_exceptions()
 
     def action_remove_exception(self) -> None:
         table = self.query_one("#exceptions", RowTable)
@@ -224,22 +223,26 @@ class ScheduleScreen(Screen):
             return
         row = self.rows[table.cursor_row]
 
-        def remove(yes: bool) -> None:
-            if yes:
-                self.app.write(
-                    lambda: self.app.service.remove_schedule_exception(row.id),
-                    lambda _r, error: (self._error(str(error or "")), self.load_exceptions()),
-                )
-
+        what = "leave or closure" if row.kind == "closure" else "extra session"
+        question = Text(f"Remove this {what} of ")
+        question.append(self.provider_name, style="bold")
+        question.append("?")
+        cells = _exception_cells(row)
+        detail = Text(" · ".join(c.plain for c in cells if c.plain))
         self.app.push_screen(
-            ConfirmScreen(f"Remove this {row.kind} from {row.first_day} to {row.last_day}?"), remove
+            ConfirmScreen(
+                question,
+                detail,
+                save=lambda: lambda: self.app.service.remove_schedule_exception(row.id),
+            ),
+            lambda result: result is not None and self.load_exceptions(),
         )
 
     def action_back(self) -> None:
         self.dismiss()
 
 
-class ExceptionForm(ModalScreen):
+class ExceptionForm(SavingDialog):
     """Leave or a holiday (closed), or an extra session; times empty = the whole day."""
 
     DEFAULT_CSS = """
@@ -252,15 +255,20 @@ class ExceptionForm(ModalScreen):
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="exception.save"),
-        Binding("escape", "cancel", "Cancel", id="exception.cancel"),
+        Binding("escape", "cancel", "Back", id="exception.cancel"),
     ]
+
+    def __init__(self, provider: str, save=None) -> None:
+        super().__init__(save)
+        self.provider = provider
 
     def compose(self) -> ComposeResult:
         today = self.app.service.today().isoformat()
         with Vertical(id="dialog"):
-            yield Label(
-                Text("Leave, holiday or extra session   Ctrl+S save   Esc cancel", style="bold")
-            )
+            title = Text("Leave, holiday or extra session for ", style="bold")
+            title.append(self.provider)
+            yield Label(title)
+            yield Label(Text("Ctrl+S save   Esc back", style="bold"))
             for label, wid, value in (
                 ("First day", "first", today),
                 ("Last day", "last", today),
@@ -272,8 +280,8 @@ class ExceptionForm(ModalScreen):
                     Label(label), SafeInput(value, id=wid, compact=True), classes="row"
                 )
             yield Horizontal(
-                Label("Extra session (not leave)"),
-                Checkbox("yes", id="extra", compact=True),
+                Label("Extra session"),
+                Checkbox("yes, not leave", id="extra", compact=True),
                 classes="row",
             )
             yield Label("", id="error")
@@ -289,11 +297,11 @@ class ExceptionForm(ModalScreen):
             first = date.fromisoformat(read_typed_date(self.query_one("#first").value, order))
             last = date.fromisoformat(read_typed_date(self.query_one("#last").value, order))
         except ValueError:
-            self.query_one("#error", Label).update(Text("Days must look like 2026-12-24."))
+            self.show_error("Days must look like 2026-12-24.", "first")
             return
         start = self.query_one("#start").value.strip() or None
         end = self.query_one("#end").value.strip() or None
-        self.dismiss(
+        self.submit(
             {
                 "first_day": first,
                 "last_day": last,

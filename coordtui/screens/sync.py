@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Footer, Label, OptionList, Static
 
 from coordtui.domain.days import local
 from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
+from coordtui.screens.dialog import SavingDialog
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
 from coordtui.widgets.row_table import RowTable
@@ -83,20 +84,22 @@ def option_text(option, zone) -> Text:
     return text
 
 
-class ChooseSlotScreen(ModalScreen[int | None]):
-    """Pick one of the offered times: Enter on the highlighted one, or its digit; Esc cancels."""
+class ChooseSlotScreen(SavingDialog):
+    """Pick one of the offered times: Enter on the highlighted one, or its digit; Esc goes back.
+
+    With ``save`` (given the option's index) it books there itself and closes once saved."""
 
     CSS_PATH = "sync.tcss"
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="rebook.cancel"),
+        Binding("escape", "cancel", "Back", id="rebook.cancel"),
         *[
             Binding(str(n), f"choose({n - 1})", f"Time {n}", show=False, id=f"rebook.choose_{n}")
             for n in range(1, 10)
         ],
     ]
 
-    def __init__(self, title: Text, options: list[Text]):
-        super().__init__()
+    def __init__(self, title: Text, options: list[Text], save=None):
+        super().__init__(save)
         self.title_text = title
         self.options = options
 
@@ -109,8 +112,10 @@ class ChooseSlotScreen(ModalScreen[int | None]):
                 line.append_text(option)
                 numbered.append(line)
             yield OptionList(*numbered, id="options")
+            yield Label("", id="error")
             yield Label(
-                Text("Enter or 1-9 = book that time   Esc = cancel", style="bold"), id="keys"
+                Text("Enter or 1-9 = book that time   Esc = back, nothing changes", style="bold"),
+                id="keys",
             )
 
     def on_mount(self) -> None:
@@ -119,11 +124,11 @@ class ChooseSlotScreen(ModalScreen[int | None]):
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option_index)
+        self.submit(event.option_index)
 
     def action_choose(self, index: int) -> None:
         if 0 <= index < len(self.options):
-            self.dismiss(index)
+            self.submit(index)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -333,13 +338,6 @@ class SyncScreen(Screen):
             message if isinstance(message, Text) else Text(message)
         )
 
-    def _write(self, job, note: str) -> None:
-        def done(_result, error) -> None:
-            self._say(str(error) if error else note)
-            self.reload()
-
-        self.app.write(job, done)
-
     def action_sync_now(self) -> None:
         if self.status is not None and not self.status.connected:
             self._say("Not connected to a clinic server.")
@@ -360,17 +358,20 @@ class SyncScreen(Screen):
         title.append(clean(c.what))
         title.append("\nat one of these free times:")
 
-        def chosen(index: int | None) -> None:
-            if index is None:
-                return
-            when = option_text(c.options[index], zone).plain
-            self._write(
-                lambda: self.app.service.rebook_conflict(c.mutation_id, index),
-                f"Rebooked: {when}. It goes to the server with the next sync.",
-            )
+        chosen: list[int] = []
+
+        def save(index: int):
+            chosen[:] = [index]
+            return lambda: self.app.service.rebook_conflict(c.mutation_id, index)
+
+        def saved(result) -> None:
+            if result is not None:
+                when = option_text(c.options[chosen[0]], zone).plain
+                self._say(f"Rebooked: {when}. It goes to the server with the next sync.")
+                self.reload()
 
         self.app.push_screen(
-            ChooseSlotScreen(title, [option_text(o, zone) for o in c.options]), chosen
+            ChooseSlotScreen(title, [option_text(o, zone) for o in c.options], save=save), saved
         )
 
     def action_accept(self) -> None:
@@ -401,7 +402,11 @@ class SyncScreen(Screen):
         )
 
     def _confirm_write(self, question: Text, detail: str, job, note: str) -> None:
-        """Ask first; on yes, run ``job`` on the writer and say ``note``."""
-        self.app.push_screen(
-            ConfirmScreen(question, detail), lambda yes: yes and self._write(job, note)
-        )
+        """Ask first; on yes the dialog runs ``job`` (a refusal stays in it); then say ``note``."""
+
+        def saved(result) -> None:
+            if result is not None:
+                self._say(note)
+                self.reload()
+
+        self.app.push_screen(ConfirmScreen(question, detail, save=lambda: job), saved)

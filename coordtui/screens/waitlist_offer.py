@@ -9,15 +9,17 @@ from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
 
 
-def offer_waitlist(app, slot, entry, done) -> None:
-    """Ask; on yes book the entry into the slot through the writer (``done(result, error)``)."""
+def offer_waitlist(app, slot, entry, after) -> None:
+    """Ask; on yes the dialog books the entry into the slot (a refusal stays in it).
+
+    ``after(result)``: the booking's result, or None when the answer was no."""
     question = Text("Offer the freed slot to the waitlist: ")
     question.append(clean(f"{entry.family_name}, {entry.given_name}"), style="bold")
     question.append(f" ({entry.priority})?")
     detail = f"{local(slot.start, app.service.zone):%a %d %b %H:%M}  {clean(entry.type_name)}"
-
-    def answer(yes: bool) -> None:
-        if yes:
-            app.write(lambda: app.service.book_from_waitlist(entry.id, slot), done)
-
-    app.push_screen(ConfirmScreen(question, detail), answer)
+    app.push_screen(
+        ConfirmScreen(
+            question, detail, save=lambda: lambda: app.service.book_from_waitlist(entry.id, slot)
+        ),
+        after,
+    )

@@ -76,7 +76,7 @@ class WalkInScreen(SavingDialog):
             )
             yield OptionList(id="matches", compact=True)
             yield Label("", id="chosen")
-            yield Label("", id="e-patient_id", classes="error")
+            yield Label("", id="e-patient", classes="error")
             yield Horizontal(
                 Label("Provider"),
                 Select(
@@ -88,7 +88,7 @@ class WalkInScreen(SavingDialog):
                 ),
                 classes="row",
             )
-            yield Label("", id="e-provider_id", classes="error")
+            yield Label("", id="e-provider", classes="error")
             yield Horizontal(
                 Label("Reason"),
                 SafeInput(placeholder="optional; Enter saves", id="reason", max_length=200),
@@ -120,7 +120,7 @@ class WalkInScreen(SavingDialog):
             return  # the box was filled in by choosing: keep the choice
         self.chosen = None
         self.query_one("#chosen", Label).update("")
-        self.query_one("#e-patient_id", Label).update("")
+        self.query_one("#e-patient", Label).update("")
         self._search(event.value)
 
     @work(thread=True, exclusive=True, group="walk-in-search")
@@ -144,7 +144,7 @@ class WalkInScreen(SavingDialog):
         if results:
             matches.highlighted = 0
         elif text.strip():
-            self.query_one("#e-patient_id", Label).update(Text("No match: check the spelling."))
+            self.query_one("#e-patient", Label).update(Text("No match: check the spelling."))
 
     @on(Input.Submitted, "#patient")
     def _patient_submitted(self, event: Input.Submitted) -> None:
@@ -180,7 +180,7 @@ class WalkInScreen(SavingDialog):
         if phone:
             line.append(f"  {phone}")
         self.query_one("#chosen", Label).update(line)
-        self.query_one("#e-patient_id", Label).update("")
+        self.query_one("#e-patient", Label).update("")
         if self._provider() is None:
             self._usual_provider(hit.patient_id)
         self._next_field()
@@ -212,7 +212,7 @@ class WalkInScreen(SavingDialog):
 
     @on(Select.Changed, "#provider")
     def _provider_changed(self) -> None:
-        self.query_one("#e-provider_id", Label).update("")
+        self.query_one("#e-provider", Label).update("")
         if self._provider() and self.chosen is not None:
             self.query_one("#reason").focus()
 
@@ -232,7 +232,7 @@ class WalkInScreen(SavingDialog):
             )
             ok = False
         if provider is None:
-            self.query_one("#e-provider_id", Label).update(Text("Choose a provider."))
+            self.query_one("#e-provider", Label).update(Text("Choose a provider."))
             if ok:
                 self.query_one("#provider").focus()
             ok = False
