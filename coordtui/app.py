@@ -301,13 +301,22 @@ class CoordApp(App):
         recall, which the booking then closes)."""
         from coordtui.screens.book import BookScreen, PatientRef
 
-        await self.switch_mode("book")
+        await self.action_go("book")
         if isinstance(self.screen, BookScreen):
             self.screen.set_patient(
                 PatientRef(patient_id, given, family, record_number),
                 recall_id=recall_id,
                 recall_due=recall_due,
             )
+
+    async def book_from_waitlist(self, entry) -> None:
+        """`b` on the waitlist: Book for that patient, type and provider from the entry's
+        earliest date; the booking closes the entry."""
+        from coordtui.screens.book import BookScreen
+
+        await self.action_go("book")
+        if isinstance(self.screen, BookScreen):
+            self.screen.set_waitlist_entry(entry)
 
     # ----------------------------------------------------------- idle lock
 
@@ -328,19 +337,33 @@ class CoordApp(App):
     # ---------------------------------------------------------------- help
 
     def help_entries(self, screen: Screen) -> list[HelpEntry]:
+        """The keys that work here, from the live bindings: this screen's first, then the
+        lists', then the app's.  Only coordtui's own bindings (they all have an id, which
+        the keymap uses); a greyed one says why, when the screen can tell."""
+        from coordtui.screens.why import split
+
         entries: dict[str, HelpEntry] = {}
+        why = getattr(screen, "why_disabled", None)
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            name = binding.description or binding.action
+            if not binding.id:
+                continue  # Textual's own (scrolling, copy, its palette key): not ours to list
+            reason = ""
+            if not active.enabled and why is not None:
+                reason = why(*split(binding)) or ""
             entries[f"{binding.id}:{key}"] = HelpEntry(
-                self.get_key_display(binding), name, binding.id or "", active.enabled
+                self.get_key_display(binding),
+                binding.description or binding.action,
+                binding.id,
+                active.enabled,
+                reason,
             )
         entries["palette"] = HelpEntry("ctrl+p", "Command palette (every action)", "", True)
 
         def rank(entry: HelpEntry) -> int:
-            if not entry.binding_id:
-                return 2  # widget basics: cursor keys, tab
-            return 1 if entry.binding_id.startswith("app.") else 0
+            if entry.binding_id.startswith("app.") or not entry.binding_id:
+                return 2
+            return 1 if entry.binding_id.startswith(("table.", "search.")) else 0
 
         return sorted(entries.values(), key=rank)
 
@@ -348,13 +371,14 @@ class CoordApp(App):
         if isinstance(self.screen, HelpScreen | LockScreen):
             return
         notes = [
-            "n, l ask y/n first; x asks a reason; u undoes the last change as a",
-            "recorded correction. '!' + reverse video marks a long wait.",
+            *getattr(self.screen, "HELP_NOTES", ()),
             "Remap keys in the config file's [keymap] (coordtui config path).",
         ]
         self.push_screen(
             HelpScreen(
-                self.screen.__class__.__name__.removesuffix("Screen"),
+                getattr(
+                    self.screen, "HELP_TITLE", self.screen.__class__.__name__.removesuffix("Screen")
+                ),
                 self.help_entries(self.screen),
                 notes,
             )

@@ -66,7 +66,8 @@ class BookScreen(Screen):
         *day_bindings("book"),
         Binding("r", "reschedule", "Move", id="book.reschedule"),
         Binding("x", "cancel_appointment", "Cancel", id="book.cancel"),
-        Binding("W", "waitlist", "Waitlist", key_display="W", id="book.waitlist"),
+        Binding("W", "waitlist", "Add to waitlist", key_display="W", id="book.waitlist"),
+        Binding("L", "waitlist_list", "Waitlist", key_display="L", id="book.waitlist_list"),
         Binding("S", "series", "Series", key_display="S", id="book.series"),
         Binding("h", "hours", "Hours", id="book.hours"),
         Binding("escape", "stop_moving", "Stop moving", show=False, id="book.stop_moving"),
@@ -86,6 +87,7 @@ class BookScreen(Screen):
         self.moving = None  # the appointment row being rescheduled
         self.recall_id: str | None = None  # booking for this recall closes it (recall list b)
         self.recall_due: date | None = None
+        self.waitlist_entry = None  # booking for this waitlist entry closes it (waitlist b)
         self.slots: list = []
         self.grid = None
         self._keys: list[tuple[str, object]] = []
@@ -144,6 +146,24 @@ class BookScreen(Screen):
         with the recall, which the booking closes); any other patient drops the recall."""
         self.patient = patient
         self.recall_id, self.recall_due = recall_id, recall_due
+        self.waitlist_entry = None
+        self._render_who()
+        self.refresh_slots()
+
+    def set_waitlist_entry(self, entry) -> None:
+        """From the waitlist: its patient, type and provider, from its earliest date."""
+        self.set_patient(
+            PatientRef(entry.patient_id, entry.given_name, entry.family_name, entry.record_number)
+        )
+        self.waitlist_entry = entry
+        with self.prevent(Select.Changed):
+            if entry.type_name in {t.name for t in self.service.appointment_types()}:
+                self.query_one("#type", Select).value = entry.type_name
+            active = {p.id for p in self.service.providers()}
+            self.query_one("#provider", Select).value = (
+                entry.provider_id if entry.provider_id in active else ANY
+            )
+        self.day = max(self.service.today(), entry.earliest)
         self._render_who()
         self.refresh_slots()
 
@@ -269,6 +289,13 @@ class BookScreen(Screen):
         if self.recall_id and "\n" not in view.plain:
             due = f" due {format_day(self.recall_due)}" if self.recall_due else ""
             view.append(f"\nBooking for a recall{due}", style="bold")
+        elif self.waitlist_entry is not None and "\n" not in view.plain:
+            entry = self.waitlist_entry
+            view.append(
+                f"\nBooking from the waitlist ({format_day(entry.earliest)} to "
+                f"{format_day(entry.latest)}): the entry closes",
+                style="bold",
+            )
         self.query_one("#view", Static).update(view, layout=False)
         for table_id, shown in (("#slots", not self.grid_mode), ("#grid", self.grid_mode)):
             widget = self.query_one(table_id, RowTable)
@@ -349,6 +376,14 @@ class BookScreen(Screen):
             f"Booked {local(item.start, self.service.zone):%a %d %b %H:%M} with "
             f"{self._provider_name(item.provider_id)}."
         )
+        entry = self.waitlist_entry
+        if entry is not None and kind == "slot" and type_name == entry.type_name:
+            self.waitlist_entry = None
+            self._write(
+                lambda: self.service.book_from_waitlist(entry.id, item),
+                note + " The waitlist entry is closed.",
+            )
+            return
         self._write(
             lambda: self.service.book(
                 patient_id, item.provider_id, item.start, type_name, recall_id=recall_id
@@ -374,6 +409,11 @@ class BookScreen(Screen):
         subject.append(f" {clean(self.patient.record_number)} · {clean(self.type_name)} · ")
         subject.append(self._provider_name(provider_id) if provider_id else "any provider")
         return subject
+
+    def action_waitlist_list(self) -> None:
+        from coordtui.screens.waitlist import WaitlistScreen
+
+        self.app.push_screen(WaitlistScreen())
 
     def action_waitlist(self) -> None:
         if self.patient is None:

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label
 
 from coordtui.domain.days import local
+from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
@@ -46,12 +47,12 @@ LOG_COLUMNS = (
 )
 
 
-def callback_cells(cb, zone) -> tuple[Text, ...]:
+def callback_cells(cb, zone, region: str) -> tuple[Text, ...]:
     return (
         Text(STATE_MARK.get(cb.state, " "), style="bold reverse" if cb.state == "overdue" else ""),
         Text(local(cb.due_at, zone).strftime("%a %H:%M")),
         Text(clean(f"{cb.family_name}, {cb.given_name}")),
-        Text(clean(cb.phone)),
+        Text(phone_display(cb.phone, region)),
         Text(clean(cb.assignee)),
         Text(clean(cb.note or "")),
     )
@@ -170,13 +171,15 @@ class CallsScreen(Screen):
         """Cells are built when a row is first painted (RowTable), not here."""
         self._seen = seen
         self.callbacks, self.calls = callbacks[:SHOWN], calls
-        zone = self.app.service.zone
+        zone, region = self.app.service.zone, self.app.service.clinic.phone_region
         title = "Callbacks: due now and overdue first"
         if open_count > len(self.callbacks):
             title += f" (the soonest {len(self.callbacks)} of {open_count:,} open)"
         self.query_one("#callbacks-title", Label).update(Text(title))
         self.query_one("#callbacks", RowTable).show(
-            self.callbacks, lambda cb: callback_cells(cb, zone), key=lambda cb: cb.id
+            self.callbacks,
+            lambda cb: callback_cells(cb, zone, region),
+            key=lambda cb: cb.id,
         )
         self.query_one("#log", RowTable).show(
             self.calls, lambda call: call_cells(call, zone), key=lambda call: call.id

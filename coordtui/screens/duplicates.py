@@ -1,16 +1,31 @@
-"""Possible duplicates before a registration is saved: use one, or create anyway."""
+"""Possible duplicates before a registration is saved: use one, or create anyway.
+
+Each candidate says why it may be the same person (same DOB, same phone,
+similar name); the line below the list says it in full for the highlighted one.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from coordtui.domain.days import format_dob
 from coordtui.domain.text import clean
+from coordtui.widgets.columns import Column
+from coordtui.widgets.row_table import RowTable
+
+COLUMNS = (
+    Column("Name", 22, least=16, flex=True),
+    Column("DOB", 16),
+    Column("Record", 10),
+    Column("Score", 5, least=0, yields=2),
+    Column("Why", 26, least=12, yields=1),
+)
 
 
 class DuplicatesScreen(ModalScreen):
@@ -22,7 +37,8 @@ class DuplicatesScreen(ModalScreen):
         width: 100%; max-width: 110; height: auto; max-height: 100%;
         border: thick $warning; background: $surface; padding: 0 1;
     }
-    DuplicatesScreen DataTable { height: auto; max-height: 12; }
+    DuplicatesScreen RowTable { height: auto; max-height: 12; }
+    DuplicatesScreen Label { width: 100%; }
     """
     BINDINGS = [
         Binding("enter", "use", "Use this record", id="duplicates.use", priority=True),
@@ -39,32 +55,45 @@ class DuplicatesScreen(ModalScreen):
             yield Label(
                 Text(f"{len(self.candidates)} existing record(s) may be this person", style="bold")
             )
-            table = DataTable(id="candidates", cursor_type="row")
-            table.add_columns(Text("Name"), Text("DOB"), Text("Record"), Text("Score"), Text("Why"))
-            today = self.app.service.today()
-            for c in self.candidates:
-                table.add_row(
-                    Text(clean(f"{c.family_name}, {c.given_name}")),
-                    Text(format_dob(c.dob, today)),
-                    Text(clean(c.record_number)),
-                    Text(str(c.score)),
-                    Text(", ".join(c.reasons)),
-                )
-            yield table
+            yield RowTable(COLUMNS, id="candidates")
+            yield Label("", id="why")
             yield Label(
                 Text(
-                    "Enter = use the highlighted record   c = create a new record "
-                    "anyway (recorded)   Esc = back to the form",
+                    "Enter = use the highlighted record   c = create a new record anyway "
+                    "(recorded)   Esc = back to the form",
                     style="bold",
                 )
             )
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
+        today = self.app.service.today()
+
+        def cells(c) -> tuple[Text, ...]:
+            return (
+                Text(clean(f"{c.family_name}, {c.given_name}")),
+                Text(format_dob(c.dob, today)),
+                Text(clean(c.record_number)),
+                Text(str(c.score)),
+                Text(", ".join(c.reasons)),
+            )
+
+        table = self.query_one(RowTable)
+        table.show(self.candidates, cells, key=lambda c: c.patient_id)
+        table.focus()
+
+    @on(RowTable.Highlighted)
+    def _explain(self) -> None:
+        c = self.query_one(RowTable).selected
+        why = Text()
+        if c is not None:
+            why.append(clean(f"{c.family_name}, {c.given_name} {c.record_number}"), style="bold")
+            why.append(f": {', '.join(c.reasons)} (score {c.score})")
+        self.query_one("#why", Label).update(why)
 
     def action_use(self) -> None:
-        row = self.query_one(DataTable).cursor_row
-        self.dismiss(self.candidates[row].patient_id)
+        chosen = self.query_one(RowTable).selected
+        if chosen is not None:
+            self.dismiss(chosen.patient_id)
 
     def action_create(self) -> None:
         self.dismiss("create")

@@ -1,4 +1,7 @@
-"""F1: every binding of the screen underneath, with its id for remapping."""
+"""F1: every key of the screen underneath, from its live bindings, with its id for remapping.
+
+A greyed key is listed dimmed with the reason it does not apply here.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
+
+from coordtui.widgets.columns import Column
+from coordtui.widgets.row_table import RowTable
+
+COLUMNS = (
+    Column("Key", 10),
+    Column("Action", 30, least=20, flex=True),
+    Column("Id (for [keymap])", 24, least=0, yields=1),
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +30,19 @@ class HelpEntry:
     description: str
     binding_id: str
     enabled: bool
+    why: str = ""  # why a greyed key does not apply here
+
+
+def entry_cells(entry: HelpEntry) -> tuple[Text, ...]:
+    style = "" if entry.enabled else "dim"
+    action = Text(entry.description, style=style)
+    if not entry.enabled:
+        action.append(f" (not now: {entry.why})" if entry.why else " (not now)", style="dim")
+    return (
+        Text(entry.keys, style=f"bold {style}"),
+        action,
+        Text(entry.binding_id, style="dim"),
+    )
 
 
 class HelpScreen(ModalScreen[None]):
@@ -37,19 +62,15 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(Text(f"Help: {self.title_text}", style="bold"), id="title")
-            table = DataTable(id="keys", cursor_type="row", zebra_stripes=True)
-            table.add_columns(Text("Key"), Text("Action"), Text("Id (for [keymap])"))
-            for e in self.entries:
-                style = "" if e.enabled else "dim"
-                table.add_row(
-                    Text(e.keys, style=f"bold {style}"),
-                    Text(e.description, style=style),
-                    Text(e.binding_id, style="dim"),
-                )
-            yield table
+            yield RowTable(COLUMNS, id="keys")
             for note in self.notes:
                 yield Label(Text(note), classes="note")
-            yield Label(Text("Esc / F1 = close", style="bold"), id="close")
+            yield Label(Text("Esc / F1 / q = close", style="bold"), id="close")
+
+    def on_mount(self) -> None:
+        table = self.query_one(RowTable)
+        table.show(self.entries, entry_cells, key=lambda e: (e.binding_id, e.keys))
+        table.focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

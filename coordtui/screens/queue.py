@@ -28,6 +28,7 @@ from coordtui.screens.naming import visit_text
 from coordtui.screens.reason import CANCEL, HAND_OFF, IN_ERROR, ReasonScreen
 from coordtui.screens.waitlist_offer import offer_waitlist
 from coordtui.screens.walk_in import WalkInScreen
+from coordtui.screens.why import ExplainsDisabledKeys
 from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.queue_table import QueueTable, patient_label
@@ -72,8 +73,13 @@ STATUS_KEYS = {
 }
 
 
-class QueueScreen(Screen):
+class QueueScreen(ExplainsDisabledKeys, Screen):
     CSS_PATH = "queue.tcss"
+    HELP_NOTES = (
+        "Keys act on the highlighted row; a greyed one does not apply to its status.",
+        "n, l ask y/n; x, e ask a reason; u undoes the last change as a recorded",
+        "correction. '!' + reverse video marks a long wait.",
+    )
     BINDINGS = [
         Binding("a", "status('arrived')", "Arrive", id="queue.check_in"),
         Binding("r", "status('in_room')", "Room", id="queue.in_room"),
@@ -312,7 +318,8 @@ class QueueScreen(Screen):
 
     def _sync_bindings(self) -> None:
         """Refresh the footer only when what check_action answers has changed (it is costly)."""
-        state = (self.query_one(QueueTable).selected is None, bool(self.text_filter))
+        row = self.query_one(QueueTable).selected
+        state = (row.status if row else None, bool(self.text_filter))
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
@@ -338,6 +345,16 @@ class QueueScreen(Screen):
         if action == "clear_filter":
             return bool(self.text_filter)
         return True
+
+    def why_disabled(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        row = self._selected()
+        if row is None:
+            return "no appointment is highlighted" if self.rows else "no appointments on this day"
+        if action == "status":
+            now, target = Status(row.status), Status(str(parameters[0]))
+            why = f"{LABELS[now]} cannot become {LABELS[target]}"
+            return why + ("; u undoes the last change" if now != Status.BOOKED else "")
+        return None
 
     def _selected(self) -> QueueRow | None:
         return self.query_one(QueueTable).selected

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import Footer, Label
 
 from coordtui.domain.days import format_day
 from coordtui.domain.phones import display as phone_display
@@ -24,6 +24,8 @@ from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.store.call_reads import RecallRow
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.columns import Column
+from coordtui.widgets.row_table import RowTable
 
 HORIZON_DAYS = 14  # the list shows recalls due up to today + this, by default
 HORIZON_STEP = 7
@@ -37,6 +39,28 @@ def due_marker(due: date, today: date) -> tuple[str, str, str]:
     if days == 0:
         return "•", "due today", "bold"
     return " ", f"in {days}d", ""
+
+
+COLUMNS = (
+    Column("", 1),
+    Column("Due", 10),
+    Column("When", 11, least=0, yields=1),
+    Column("Patient", 22, least=16, flex=True),
+    Column("Phone", 14, least=12, yields=2),
+    Column("Reason", 14, least=6, yields=3),
+)
+
+
+def recall_cells(r: RecallRow, today: date, region: str) -> tuple[Text, ...]:
+    mark, words, style = due_marker(r.due_date, today)
+    return (
+        Text(mark, style=style),
+        Text(r.due_date.strftime("%a %d %b")),
+        Text(words, style="bold" if mark == "!" else ""),
+        Text(clean(f"{r.family_name}, {r.given_name}")),
+        Text(phone_display(r.phone, region)),
+        Text(clean(r.reason)),
+    )
 
 
 class RecallsScreen(Screen):
@@ -79,13 +103,12 @@ class RecallsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
         yield Label("", id="title")
-        yield DataTable(id="recalls", cursor_type="row")
+        yield RowTable(COLUMNS, id="recalls")
         yield Label("", id="message")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)
-        self._columns()
         self.reload()
         self.query_one("#recalls").focus()
         self.set_interval(30, self.reload)  # recalls set or closed at other desks
@@ -97,7 +120,6 @@ class RecallsScreen(Screen):
         self.reload()  # back from Book: a recall booked there is off the list
 
     def on_resize(self) -> None:
-        self._columns()
         self._paint()
 
     # ------------------------------------------------------------- loading
@@ -111,20 +133,6 @@ class RecallsScreen(Screen):
         if message.until == self.until:  # else a newer horizon is loading
             self.rows = message.rows
             self._paint()
-
-    def _columns(self) -> None:
-        """Fixed widths from the terminal width, so no row ever scrolls sideways."""
-        table = self.query_one("#recalls", DataTable)
-        table.clear(columns=True)
-        fixed = {"mark": 1, "due": 10, "when": 11, "phone": 14}
-        room = max(self.size.width, 60) - sum(fixed.values()) - 2 * 6 - 2  # padding, scrollbar
-        patient = max(14, room * 2 // 3)
-        table.add_column(Text(""), width=fixed["mark"])
-        table.add_column(Text("Due"), width=fixed["due"])
-        table.add_column(Text("When"), width=fixed["when"])
-        table.add_column(Text("Patient"), width=patient)
-        table.add_column(Text("Phone"), width=fixed["phone"])
-        table.add_column(Text("Reason"), width=max(6, room - patient))
 
     def _paint(self) -> None:
         service = self.app.service
@@ -140,21 +148,9 @@ class RecallsScreen(Screen):
         if title.cell_len + len(legend) <= self.size.width - 2:
             title.append(legend, style="dim")
         self.query_one("#title", Label).update(title)
-        table = self.query_one("#recalls", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for r in self.rows:
-            mark, words, style = due_marker(r.due_date, today)
-            table.add_row(
-                Text(mark, style=style),
-                Text(r.due_date.strftime("%a %d %b")),
-                Text(words, style="bold" if mark == "!" else ""),
-                Text(clean(f"{r.family_name}, {r.given_name}"), no_wrap=True, overflow="ellipsis"),
-                Text(phone_display(r.phone, region), no_wrap=True, overflow="ellipsis"),
-                Text(clean(r.reason), no_wrap=True, overflow="ellipsis"),
-            )
-        if self.rows:
-            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
+        self.query_one("#recalls", RowTable).show(
+            self.rows, lambda r: recall_cells(r, today, region), key=lambda r: r.id
+        )
         self.refresh_bindings()
 
     # ------------------------------------------------------------- actions
@@ -165,22 +161,14 @@ class RecallsScreen(Screen):
         return True
 
     def _selected(self) -> RecallRow | None:
-        table = self.query_one("#recalls", DataTable)
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
+        return self.query_one("#recalls", RowTable).selected
 
     def _say(self, message: str) -> None:
         self.query_one("#message", Label).update(Text(message))
 
-    @on(DataTable.RowHighlighted)
+    @on(RowTable.Highlighted)
     def _highlighted(self) -> None:
         self.refresh_bindings()
-
-    @on(DataTable.RowSelected)
-    def _selected_row(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open_patient()
 
     def action_open_patient(self) -> None:
         from coordtui.screens.patient import PatientScreen

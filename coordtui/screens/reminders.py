@@ -8,13 +8,38 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import Footer, Label
 
 from coordtui.domain.days import format_day, local
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
 from coordtui.screens.keys import day_bindings
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.columns import Column
+from coordtui.widgets.row_table import RowTable
+
+COLUMNS = (
+    Column("Time", 5),
+    Column("Patient", 22, least=16, flex=True),
+    Column("Phone", 14, least=12, yields=1),
+    Column("Lang", 4, least=0, yields=3),
+    Column("With", 10, least=6, yields=2),
+    Column("Called", 13, least=8, yields=1),
+)
+
+
+def reminder_cells(row, zone, region) -> tuple[Text, ...]:
+    called = Text("")
+    if row.reminded:
+        called = Text(f"✓ {clean(row.last_outcome) or 'called'}")
+    return (
+        Text(local(row.start, zone).strftime("%H:%M")),
+        Text(clean(f"{row.family_name}, {row.given_name}")),
+        Text(phone_display(row.phone, region)),
+        Text(clean(row.preferred_language)),
+        Text(clean(row.provider)),
+        called,
+    )
 
 
 class RemindersScreen(Screen):
@@ -29,6 +54,7 @@ class RemindersScreen(Screen):
         *day_bindings("reminders"),
         Binding("escape", "back", "Back", id="reminders.back"),
     ]
+    HELP_NOTES = ("Each answer logs the reminder call and moves to the next patient.",)
 
     def __init__(self, day: date):
         super().__init__()
@@ -38,14 +64,11 @@ class RemindersScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
         yield Label("", id="title")
-        yield DataTable(id="list", cursor_type="row")
+        yield RowTable(COLUMNS, id="list")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)
-        self.query_one("#list", DataTable).add_columns(
-            Text("Time"), Text("Patient"), Text("Phone"), Text("Lang"), Text("With"), Text("Called")
-        )
         self.load()
         self.query_one("#list").focus()
 
@@ -56,39 +79,30 @@ class RemindersScreen(Screen):
         service = self.app.service
         self.rows = service.reminder_list(self.day)
         zone, region = service.zone, service.clinic.phone_region
-        self.query_one("#title", Label).update(
-            Text(
-                f"Reminder calls for {format_day(self.day)}: {len(self.rows)} appointment(s)   "
-                "r reached  l left message  n no answer  [ ] day",
-                style="bold",
-            )
+        done = sum(1 for r in self.rows if r.reminded)
+        title = Text(f"Reminder calls for {format_day(self.day)}: ", style="bold")
+        title.append(f"{done} of {len(self.rows)} called")
+        self.query_one("#title", Label).update(title)
+        self.query_one("#list", RowTable).show(
+            self.rows,
+            lambda r: reminder_cells(r, zone, region),
+            key=lambda r: r.appointment_id,
         )
-        table = self.query_one("#list", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for r in self.rows:
-            table.add_row(
-                Text(local(r.start, zone).strftime("%H:%M")),
-                Text(clean(f"{r.family_name}, {r.given_name}"), no_wrap=True),
-                Text(phone_display(r.phone, region)),
-                Text(clean(r.preferred_language)),
-                Text(clean(r.provider)),
-                Text(clean(r.reminded or "")),
-            )
-        if self.rows:
-            table.move_cursor(row=min(row, len(self.rows) - 1))
 
     def action_mark(self, outcome: str) -> None:
-        table = self.query_one("#list", DataTable)
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+        table = self.query_one("#list", RowTable)
+        row = table.selected
+        if row is None:
             return
-        row = self.rows[table.cursor_row]
 
         def done(_result, error) -> None:
             if error:
                 self.app.notify(str(error), severity="error", markup=False)
+                self.load()
+                return
             self.load()
-            table.move_cursor(row=min(table.cursor_row + 1, max(len(self.rows) - 1, 0)))
+            if table.selected is not None and table.selected.appointment_id == row.appointment_id:
+                table.move_cursor(table.cursor_row + 1)  # on to the next patient to call
 
         self.app.write(lambda: self.app.service.log_reminder(row.appointment_id, outcome), done)
 

@@ -100,7 +100,7 @@ async def test_book_from_queue_then_reschedule_and_cancel_in_grid(db_path, clini
         )
         book.table.move_cursor(index)
         await pilot.press("x")
-        await wait_for(pilot, lambda: "Cancel appointment for" in screen_text(app))
+        await wait_for(pilot, lambda: "Cancel this appointment" in screen_text(app))
         await pilot.press("down", "enter")
         await wait_for(
             pilot,
