@@ -7,6 +7,9 @@ not only at widget state.
 - ``assert_cursor_visible`` / ``check_selection``: the highlighted row of a list
   is fully on screen, after start-up, End, Home, PageDown and 25 Downs, and it
   stays on the same record after a write or a refresh (contract 1).
+- ``assert_refusal_keeps_work``: after a refused save the dialog is still there,
+  everything typed is still in its fields, and the message is shown at the
+  field it concerns, which has the focus (contract 3).
 """
 
 from __future__ import annotations
@@ -122,3 +125,27 @@ async def check_selection(
     ):
         await pilot.press(*keys)
         await check(what)
+
+
+async def assert_refusal_keeps_work(
+    pilot, dialog, typed: dict[str, str], message: str, field: str | None = None
+) -> None:
+    """Contract 3, right after a save that must be refused (call it after the save key).
+
+    ``typed``: widget id -> the value typed into it.  ``message``: (part of) the
+    refusal, which must be on screen; ``field``: the widget id it concerns, whose
+    ``#e-<field>`` label must hold it and which must have the focus.
+    """
+    from tests.conftest import wait_for
+    from tests.ui.helpers import screen_text
+
+    app = pilot.app
+    await wait_for(pilot, lambda: message in screen_text(app) or app.screen is not dialog)
+    assert app.screen is dialog, "the dialog closed on a refused save"
+    for widget_id, value in typed.items():
+        shown = dialog.query_one(f"#{widget_id}").value
+        assert shown == value, f"{widget_id} holds {shown!r} after the refusal, not {value!r}"
+    if field is not None:
+        label = dialog.query_one(f"#e-{field}")
+        assert message in str(label.render()), f"the message is not at the {field} field"
+        assert app.focused is dialog.query_one(f"#{field}"), "the focus is not on that field"

@@ -1,0 +1,286 @@
+"""Issue 10: a desk you can trust.  Each reproduction of the issue, pressed with real keys.
+
+The clinic is small and exact; the clock is frozen at 12:00 in New York so the
+tests mean the same at any hour in any zone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from coordtui.service import Service
+from tests.builders import StoreBuilder
+from tests.conftest import wait_for
+from tests.contracts import assert_refusal_keeps_work
+from tests.ui.helpers import make_app, screen_text, table
+
+NOW = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)  # Friday 12:00 in New York
+
+
+def _screen(app) -> str:
+    return type(app.screen).__name__
+
+
+@pytest.fixture
+def desk(tmp_path):
+    path = tmp_path / "desk.db"
+    b = StoreBuilder(path, zone="America/New_York")
+    b.now = NOW - timedelta(days=30)
+    okafor = b.provider("Dr Okafor")
+    ada = b.patient(
+        "Ada", "Lovelace", record_number="MRN1", phone="+13055550131", dob=date(1980, 3, 14)
+    )
+    john_a = b.patient(
+        "John", "Smith", record_number="MRN-A", phone="+16175550137", dob=date(1978, 3, 14)
+    )
+    john_b = b.patient(
+        "John", "Smith", record_number="MRN-B", phone="+12015550199", dob=date(1978, 3, 14)
+    )
+    visit = b.appointment(ada, okafor, start=NOW + timedelta(minutes=30))
+    b.close()
+    return {"path": path, "okafor": okafor, "ada": ada, "john_a": john_a, "john_b": john_b,
+            "visit": visit}
+
+
+def _app(desk, **config):
+    return make_app(desk["path"], clock=lambda: NOW, **config)
+
+
+def _rows(path, sql, *params):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------ 2. call direction
+
+
+async def test_call_direction_saved_is_the_direction_shown(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await wait_for(pilot, lambda: _screen(app) == "LogCallScreen")
+        assert "inbound (they called)" in screen_text(app)
+        assert "outbound" not in screen_text(app)
+        await pilot.press("3", "ctrl+s")  # left message, as shown: inbound
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: _screen(app) == "LogCallScreen")
+        await pilot.press("ctrl+o")
+        assert "outbound (we called)" in screen_text(app)
+        assert "inbound" not in screen_text(app)
+        await pilot.press("3", "ctrl+s")
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: _screen(app) == "CallsScreen")
+        await wait_for(pilot, lambda: len(app.screen.calls) == 2)
+    app.service.close()
+    stored = _rows(desk["path"], "SELECT direction FROM call_note ORDER BY at, mutation_id")
+    assert [d for (d,) in stored] == ["in", "out"]
+
+
+# ------------------------------------------------------- 3. a refused save keeps the work
+
+
+async def test_refused_callback_keeps_the_dialog_and_what_was_typed(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c", "2")  # callback needed: a note is required
+        await wait_for(pilot, lambda: _screen(app) == "LogCallScreen")
+        dialog = app.screen
+        dialog.query_one("#who_name").focus()
+        await pilot.press(*"daughter Ana", "ctrl+s")
+        await assert_refusal_keeps_work(
+            pilot, dialog, {"who_name": "daughter Ana"}, "Say what the callback is about",
+            field="note",
+        )
+        await pilot.press(*"results are in", "ctrl+s")
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+    app.service.close()
+    stored = _rows(desk["path"], "SELECT who_name, note, outcome FROM call_note")
+    assert stored == [("daughter Ana", "results are in", "callback needed")]
+    assert _rows(desk["path"], "SELECT count(*) FROM callback") == [(1,)]
+
+
+# ------------------------------------------------------------------ 6. walk-in
+
+
+async def test_walk_in_in_four_keys_with_the_only_provider(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("w")
+        await wait_for(pilot, lambda: _screen(app) == "WalkInScreen")
+        await pilot.press(*"lovelace")
+        await wait_for(pilot, lambda: app.screen.results)
+        await pilot.press("enter", "enter")  # the first match; no reason needed
+        await wait_for(pilot, lambda: any(r.kind == "walk_in" for r in table(app).items))
+        walk = next(r for r in table(app).items if r.kind == "walk_in")
+        assert (walk.patient_id, walk.provider_id) == (desk["ada"], desk["okafor"])
+        assert table(app).selected.id == walk.id, "the cursor goes to the new walk-in"
+    app.service.close()
+
+
+async def test_walk_in_names_the_chosen_patient_in_full(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("w", *"smith john")
+        await wait_for(pilot, lambda: _screen(app) == "WalkInScreen" and len(app.screen.results) == 2)
+        await pilot.press("down", "down", "enter")  # the second John Smith
+        await pilot.pause()
+        shown = screen_text(app)
+        chosen = app.screen.chosen
+        other = "MRN-A" if chosen.record_number == "MRN-B" else "MRN-B"
+        assert f"✓ Smith, John  1978-03-14 (48y)  {chosen.record_number}" in shown
+        assert other not in shown
+    app.service.close()
+
+
+async def test_walk_in_takes_the_provider_filter(tmp_path):
+    path = tmp_path / "two.db"
+    b = StoreBuilder(path, zone="America/New_York")
+    b.now = NOW - timedelta(days=3)
+    b.provider("Dr Okafor")
+    lin = b.provider("Dr Lin")
+    b.patient("Ada", "Lovelace", record_number="MRN1")
+    b.close()
+    app = make_app(path, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.screen.provider_filter != lin:
+            await pilot.press("p")
+        await pilot.press("w", *"lovel")
+        await wait_for(pilot, lambda: _screen(app) == "WalkInScreen" and app.screen.results)
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen" and table(app).items)
+        assert table(app).items[0].provider_id == lin
+    app.service.close()
+
+
+# --------------------------------------------------------------- 7. navigation
+
+
+async def test_f2_shows_the_queue_not_a_card_left_open(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _screen(app) == "PatientScreen")
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: _screen(app) == "LookupScreen")
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _screen(app) == "PatientScreen")
+        await pilot.press("f2")  # from the card itself too
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+    app.service.close()
+
+
+async def test_printable_keys_in_a_form_never_navigate_away(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _screen(app) == "PatientScreen")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: _screen(app) == "PatientFormScreen")
+        form = app.screen
+        form.query_one("#f-sex").focus()
+        await pilot.press("2", "slash", "1", "question_mark")
+        await pilot.pause(0.2)
+        assert app.screen is form and app.current_mode == "queue"
+        form.query_one("#f-interpreter_needed").focus()  # a checkbox
+        await pilot.press("3", "slash")
+        await pilot.pause(0.2)
+        assert app.screen is form
+        await pilot.press("f3")  # F-keys still work ...
+        await wait_for(pilot, lambda: _screen(app) == "LookupScreen")
+        await pilot.press("f2")  # ... and nothing typed: the queue itself
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+    app.service.close()
+
+
+async def test_a_form_with_unsaved_typing_is_where_f2_comes_back_to(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _screen(app) == "PatientScreen")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: _screen(app) == "PatientFormScreen")
+        app.screen.query_one("#f-email").focus()
+        await pilot.press(*"ada@example.org", "f3")
+        await wait_for(pilot, lambda: _screen(app) == "LookupScreen")
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: _screen(app) == "PatientFormScreen")
+        assert app.screen.query_one("#f-email").value == "ada@example.org"
+    app.service.close()
+
+
+# --------------------------------------------------------------- 8. stale data
+
+
+async def test_open_card_shows_a_change_made_elsewhere(desk):
+    app = _app(desk)
+    other = Service(desk["path"], actor="desk2", clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _screen(app) == "PatientScreen")
+        await wait_for(pilot, lambda: "(305) 555-0131" in screen_text(app))
+        record = other.patient(desk["ada"])
+        other.update_patient(desk["ada"], record.base_version, {"phone": "+13055550177"})
+        await wait_for(pilot, lambda: "(305) 555-0177" in screen_text(app))
+        assert "(305) 555-0131" not in screen_text(app)
+    other.close()
+    app.service.close()
+
+
+# ------------------------------------------------------------ 10. small but visible
+
+
+async def test_greyed_status_keys_and_why(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("l")  # booked cannot be "left without being seen"
+        await wait_for(pilot, lambda: "Booked cannot become Left" in screen_text(app))
+        assert _screen(app) == "QueueScreen"  # no y/n asked for something refused
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: _screen(app) == "HelpScreen")
+        help_text = screen_text(app)
+        assert "Booked cannot become" in help_text
+    app.service.close()
+
+
+async def test_book_help_lists_book_keys_only(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: _screen(app) == "BookScreen")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: _screen(app) == "HelpScreen")
+        entries = app.screen.entries
+        shown = [e.description for e in entries]
+        assert "Book" in shown and "Move" in shown
+        assert not any("Scroll" in d or "Copy" in d for d in shown)
+        assert [e.keys for e in entries].count("^p") + [e.keys for e in entries].count(
+            "ctrl+p"
+        ) == 1
+        assert "u undoes" not in " ".join(app.screen.notes)  # the queue's notes are the queue's
+    app.service.close()
+
+
+async def test_dialog_wording_fits_what_it_does(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await wait_for(pilot, lambda: _screen(app) == "ReasonScreen")
+        text = screen_text(app)
+        assert "Hand-off note" in text and "reason" not in text.lower()
+        assert "Lovelace, Ada · Fri 27 Nov 12:30" in text and "Dr Okafor" in text
+        await pilot.press("escape", "x")
+        await wait_for(pilot, lambda: _screen(app) == "ReasonScreen")
+        text = screen_text(app)
+        assert "Esc = cancel" not in text and "Esc = keep it" in text
+        await pilot.press("escape")
+    app.service.close()
