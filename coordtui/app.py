@@ -149,6 +149,14 @@ class CoordApp(App):
         return not (action in ("jump", "key_help") and _typing_here(self.screen))
 
     @property
+    def shown_screen(self) -> Screen | None:
+        """The screen on show, or None while the app is closing (no screens left).
+
+        The writer and sync threads post results that may arrive after the last
+        screen has gone; ``self.screen`` would raise then."""
+        return self.screen if self.screen_stack else None
+
+    @property
     def colour(self) -> bool:
         return not (self.no_color or self.config.theme == "monochrome")
 
@@ -200,7 +208,7 @@ class CoordApp(App):
         """What the screen on show displays may have changed: it reloads (``store_changed``).
 
         Screens not on show check the store when they are shown again."""
-        hook = getattr(self.screen, "store_changed", None)
+        hook = getattr(self.shown_screen, "store_changed", None)
         if hook is not None:
             hook()
 
@@ -240,9 +248,12 @@ class CoordApp(App):
     def refresh_pending(self) -> None:
         from coordtui.widgets.clinic_header import ClinicHeader
 
+        screen = self.shown_screen
+        if screen is None:
+            return  # the app is closing: messages from the writer or sync thread arrive late
         pending, overdue = self.service.pending_count(), self.service.overdue_count()
         badge = self.sync_badge()
-        for header in self.screen.query(ClinicHeader):
+        for header in screen.query(ClinicHeader):
             header.pending = pending
             header.overdue = overdue
             header.sync = badge
@@ -273,7 +284,7 @@ class CoordApp(App):
         outcome = message.outcome
         self.sync_outcome = outcome
         self.refresh_pending()
-        screen = self.screen
+        screen = self.shown_screen
         hook = getattr(screen, "on_sync_round", None)
         if hook is not None:
             hook(outcome)

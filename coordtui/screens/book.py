@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Select, Static
+from textual.widgets import Label, Select, Static
 
 from coordtui.domain.days import format_day, local
 from coordtui.domain.status import LABELS, SYMBOLS, Status
@@ -33,6 +33,7 @@ from coordtui.screens.reason import ReasonScreen
 from coordtui.screens.waitlist_offer import offer_waitlist
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
+from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.row_table import RowTable
 
 ANY = "__any__"
@@ -118,7 +119,7 @@ class BookScreen(Screen):
         yield RowTable(SLOT_COLUMNS, id="slots")
         yield RowTable(GRID_COLUMNS, id="grid")
         yield Label("", id="message")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

@@ -17,13 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from coordtui.domain.days import local
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
+from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.row_table import RowTable
 
 STATE_MARK = {"overdue": "!", "due": "•", "later": " ", "done": "✓"}
@@ -129,7 +130,7 @@ class CallsScreen(Screen):
         yield Label("Today's calls", classes="title")
         yield RowTable(LOG_COLUMNS, id="log")
         yield Label("", id="message")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from coordtui.domain.calls import ProviderSummary, Summary
 from coordtui.domain.days import format_day
 from coordtui.domain.text import clean
 from coordtui.screens.keys import day_bindings
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.key_footer import KeyFooter
 
 # (heading, width): figures are short, so the provider name gets the rest.
 FIGURES = (
@@ -75,7 +76,7 @@ class DaySummaryScreen(Screen):
         yield Label("", id="title")
         yield DataTable(id="providers", cursor_type="row", zebra_stripes=True)
         yield Label("", id="calls")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

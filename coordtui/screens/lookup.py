@@ -6,11 +6,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from coordtui.screens.patient import PatientScreen
 from coordtui.screens.patient_form import PatientFormScreen
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.patient_search import PatientSearch
 
 
@@ -24,7 +24,7 @@ class LookupScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
         yield PatientSearch(id="search")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

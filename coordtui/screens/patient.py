@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from coordtui.domain.days import format_dob, local
 from coordtui.domain.phones import display as phone_display
@@ -19,6 +19,7 @@ from coordtui.domain.status import LABELS, SYMBOLS, Status
 from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.key_footer import KeyFooter
 
 EVENT_LABELS = {
     "registered": "Registered",
@@ -53,7 +54,7 @@ class PatientScreen(Screen):
             yield Static(id="appointments", classes="section")
             yield Static(id="calls", classes="section")
             yield Static(id="history", classes="section")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Input, Label, Select
+from textual.widgets import Checkbox, Input, Label, Select
 
 from coordtui.domain.patient import (
     SEXES,
@@ -25,6 +25,7 @@ from coordtui.domain.phones import display as phone_display
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.duplicates import DuplicatesScreen
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.safe_input import SafeInput
 
 # (field, label, kind); kinds: text, date, phone, sex, bool, money
@@ -92,7 +93,7 @@ class PatientFormScreen(Screen):
                             placeholder=self._placeholder(kind),
                         )
                 yield Label("", id=f"e-{name}", classes="error")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def _placeholder(self, kind: str) -> str:
         order = {"DMY": "DD/MM/YYYY", "MDY": "MM/DD/YYYY"}.get(

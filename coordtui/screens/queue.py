@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from coordtui.domain.days import format_day, format_dob, local
 from coordtui.domain.status import LABELS, NEEDS_CONFIRM, SYMBOLS, TRANSITIONS, Status
@@ -31,6 +31,8 @@ from coordtui.screens.walk_in import WalkInScreen
 from coordtui.screens.why import ExplainsDisabledKeys
 from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
+from coordtui.widgets.key_footer import KeyFooter
+from coordtui.widgets.line_fit import by_priority, first_fit
 from coordtui.widgets.queue_table import QueueTable, patient_label
 from coordtui.widgets.safe_input import SafeInput
 
@@ -62,6 +64,17 @@ COUNT_ORDER = (
     Status.CANCELLED,
     Status.ENTERED_IN_ERROR,
 )
+# Shorter words for the counts line on a narrow terminal.
+SHORT_LABELS = {
+    Status.ARRIVED: "arrived",
+    Status.IN_ROOM: "in room",
+    Status.BOOKED: "booked",
+    Status.DONE: "done",
+    Status.NO_SHOW: "no-show",
+    Status.LEFT: "left",
+    Status.CANCELLED: "canc.",
+    Status.ENTERED_IN_ERROR: "error",
+}
 STATUS_KEYS = {
     Status.ARRIVED: "a",
     Status.IN_ROOM: "r",
@@ -142,7 +155,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         yield SafeInput(placeholder="Filter by name or record number (Esc clears)", id="filter")
         yield QueueTable(id="queue")
         yield Static(id="detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)
@@ -228,7 +241,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
     # ------------------------------------------------------------ painting
 
     def _render_daybar(self) -> None:
-        counts = Counter(Status(r.status) for r in self._visible())
+        width = self.size.width - 2
         text = Text()
         text.append(format_day(self.day), style="bold")
         if self.day == self.service.today():
@@ -248,67 +261,87 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         if self.privacy:
             text.append("  [privacy]", style="bold")
         legend = "  [ ] day  t today  p provider  f filter  v privacy"
-        room = self.size.width - 2 - text.cell_len
+        room = width - text.cell_len
         if room >= len(legend):
             text.append(" " * (room - len(legend)) + legend, style="dim")
-        now = self.service.now()
-        alert = self.config.wait_alert_minutes
-        long_waits = sum(
-            1
-            for r in self._visible()
-            if compute_wait(Status(r.status), r.arrived_at, r.status_since, now, alert).long
-        )
         text.append("\n")
-        if long_waits:  # first, so that it is never cut off at 80 columns
-            text.append(f"!{long_waits} waiting ≥{alert}m", style="bold reverse")
-            text.append("  ")
-        shown = [s for s in COUNT_ORDER if counts[s] or s in (Status.ARRIVED, Status.BOOKED)]
-        text.append("  ".join(f"{SYMBOLS[s]} {LABELS[s]} {counts[s]}" for s in shown))
+        text.append_text(self._counts_line(width))
         self.query_one("#daybar", Static).update(text, layout=False)  # fixed height
 
+    def _counts_line(self, width: int) -> Text:
+        """Every status's count, and first the long waits; shorter words when narrow."""
+        visible = self._visible()
+        counts = Counter(Status(r.status) for r in visible)
+        now, alert = self.service.now(), self.config.wait_alert_minutes
+        long_waits = sum(
+            1
+            for r in visible
+            if compute_wait(Status(r.status), r.arrived_at, r.status_since, now, alert).long
+        )
+        shown = [s for s in COUNT_ORDER if counts[s] or s in (Status.ARRIVED, Status.BOOKED)]
+        forms = []
+        for words, short, gap in ((LABELS, False, "  "), (SHORT_LABELS, True, " ")):
+            line = Text()
+            if long_waits:  # first: never the part that gives way
+                alarm = f"!{long_waits} ≥{alert}m" if short else f"!{long_waits} waiting ≥{alert}m"
+                line.append(alarm, style="bold reverse")
+                line.append(gap)
+            line.append(
+                gap.join(
+                    f"{SYMBOLS[s]}{counts[s]} {words[s]}"
+                    if short
+                    else f"{SYMBOLS[s]} {words[s]} {counts[s]}"
+                    for s in shown
+                )
+            )
+            forms.append(line)
+        return first_fit(width, *forms)
+
     def _render_detail(self) -> None:
+        """Two lines on the highlighted visit: who and when never give way; notes may."""
         row = self.query_one(QueueTable).selected
-        detail = Text()
+        width = self.size.width - 2
         if row is None:
-            detail.append(
+            detail = Text(
                 "No appointments" + (" match the filter." if self.rows else " on this day.")
             )
             detail.append("  w = add walk-in", style="bold")
-        else:
-            detail.append(patient_label(row, self.privacy), style="bold")
-            if not self.privacy:
-                detail.append(f"  {format_dob(row.dob, self.service.today())}")
-                detail.append(f"  {clean(row.record_number)}")
-            detail.append(
-                f"  {local(row.start, self.service.zone):%H:%M}-"
-                f"{local(row.end, self.service.zone):%H:%M} {clean(row.provider)}"
-            )
-            notes = []
-            if row.priority == "urgent":
-                notes.append("URGENT")
-            if row.kind == "walk_in":
-                notes.append("walk-in")
-            if row.interpreter_needed:
-                notes.append("interpreter")
-            if row.flags:
-                notes.append(clean(row.flags))
-            if row.reason:
-                notes.append(clean(row.reason))
-            if row.hand_off:
-                notes.append(f"hand-off: {clean(row.hand_off)}")
-            if row.cancel_reason:
-                notes.append(f"reason: {clean(row.cancel_reason)}")
-            detail.append("\n")
-            if notes:
-                detail.append(" · ".join(notes) + "  ")
-            nxt = [
-                f"{STATUS_KEYS[s]} {VERBS[s]}"
-                for s in TRANSITIONS[Status(row.status)]
-                if s in STATUS_KEYS
-            ]
-            detail.append(
-                "Next: " + (", ".join(sorted(nxt)) if nxt else "none (u undoes)"), style="dim"
-            )
+            self.query_one("#detail", Static).update(detail, layout=False)
+            return
+        zone = self.service.zone
+        when = Text(
+            f"{local(row.start, zone):%H:%M}-{local(row.end, zone):%H:%M} {clean(row.provider)}"
+        )
+        parts = [(0, Text(patient_label(row, self.privacy), style="bold")), (0, when)]
+        if not self.privacy:
+            parts.insert(1, (0, Text(clean(row.record_number))))
+            parts.insert(1, (1, Text(format_dob(row.dob, self.service.today()))))
+        parts.append((2, Text(clean(row.type))))
+        notes = []
+        if row.priority == "urgent":
+            notes.append((1, "URGENT"))
+        if row.kind == "walk_in":
+            notes.append((2, "walk-in"))
+        if row.interpreter_needed:
+            notes.append((1, "interpreter"))
+        if row.flags:
+            notes.append((2, clean(row.flags)))
+        if row.hand_off:
+            notes.append((1, f"hand-off: {clean(row.hand_off)}"))
+        if row.cancel_reason:
+            notes.append((1, f"reason: {clean(row.cancel_reason)}"))
+        if row.reason:
+            notes.append((3, clean(row.reason)))
+        nxt = sorted(
+            f"{STATUS_KEYS[s]} {VERBS[s]}"
+            for s in TRANSITIONS[Status(row.status)]
+            if s in STATUS_KEYS
+        )
+        keys = Text("Next: " + (", ".join(nxt) if nxt else "none (u undoes)"), style="dim")
+        second = [(p, Text(n)) for p, n in notes] + [(4, keys)]
+        detail = by_priority(width, parts)
+        detail.append("\n")
+        detail.append_text(by_priority(width, second, sep=" · "))
         self.query_one("#detail", Static).update(detail, layout=False)  # fixed height
 
     @on(QueueTable.RowHighlighted)

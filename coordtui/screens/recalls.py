@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from coordtui.domain.days import format_day
 from coordtui.domain.phones import display as phone_display
@@ -25,6 +25,7 @@ from coordtui.screens.confirm import ConfirmScreen
 from coordtui.store.call_reads import RecallRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
+from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.row_table import RowTable
 
 HORIZON_DAYS = 14  # the list shows recalls due up to today + this, by default
@@ -105,7 +106,7 @@ class RecallsScreen(Screen):
         yield Label("", id="title")
         yield RowTable(COLUMNS, id="recalls")
         yield Label("", id="message")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from coordtui.domain.days import format_day, local
 from coordtui.domain.phones import display as phone_display
@@ -16,6 +16,7 @@ from coordtui.domain.text import clean
 from coordtui.screens.keys import day_bindings
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
+from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.row_table import RowTable
 
 COLUMNS = (
@@ -65,7 +66,7 @@ class RemindersScreen(Screen):
         yield ClinicHeader(id="header")
         yield Label("", id="title")
         yield RowTable(COLUMNS, id="list")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Label
+from textual.widgets import Checkbox, Label
 
 from coordtui.domain.patient import read_typed_date
 from coordtui.domain.text import clean
@@ -26,6 +26,7 @@ from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.dialog import SavingDialog
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
+from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.row_table import RowTable
 from coordtui.widgets.safe_input import SafeInput
 
@@ -136,7 +137,7 @@ class ScheduleScreen(Screen):
             )
         yield Label("", id="error")
         yield RowTable(EXCEPTION_COLUMNS, id="exceptions")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

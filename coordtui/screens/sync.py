@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 
 from coordtui.domain.days import local
 from coordtui.domain.text import clean
@@ -26,6 +26,7 @@ from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.dialog import SavingDialog
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
+from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.row_table import RowTable
 
 PENDING_SHOWN = 200
@@ -167,7 +168,7 @@ class SyncScreen(Screen):
         yield Label("", classes="title", id="pending-title")
         yield RowTable(PENDING_COLUMNS, id="pending")
         yield Label("", id="message")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from coordtui.domain.days import format_day
 from coordtui.domain.phones import display as phone_display
@@ -23,6 +23,7 @@ from coordtui.screens.why import ExplainsDisabledKeys
 from coordtui.store.booking_reads import WaitlistRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
+from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.row_table import RowTable
 
 COLUMNS = (
@@ -79,7 +80,7 @@ class WaitlistScreen(ExplainsDisabledKeys, Screen):
         yield RowTable(COLUMNS, id="waitlist")
         yield Label("", id="detail")
         yield Label("", id="message")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ClinicHeader).configure_from(self.app)

@@ -187,7 +187,7 @@ async def test_hours_and_leave_are_managed_from_the_app(db_path, clinic):
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Annual leave" in screen_text(app))
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: "Remove this closure" in screen_text(app))
+        await wait_for(pilot, lambda: "Remove this leave or closure" in screen_text(app))
         await pilot.press("y")
         await wait_for(pilot, lambda: "Annual leave" not in screen_text(app))
     app.service.close()

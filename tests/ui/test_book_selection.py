@@ -8,7 +8,6 @@ clinic's zone; a day grid of 15-minute slots has 40 rows.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -71,8 +70,7 @@ async def test_cursor_stays_on_the_visit_after_book_move_and_cancel(clinic):
         await wait_for(pilot, lambda: "Moved" in screen_text(app))
         await wait_for(
             pilot,
-            lambda: book.table.selected[0] == "appt"
-            and book.table.selected[1].status == "booked",
+            lambda: book.table.selected[0] == "appt" and book.table.selected[1].status == "booked",
         )
         moved = book.table.selected[1]
         assert (moved.patient_id, moved.start) == (clinic["ada"], target.start)

@@ -69,8 +69,8 @@ async def test_empty_resolved_note_is_refused_and_markup_is_literal(db_path, day
     app = make_app(db_path)
     async with app.run_test(size=(100, 36), notifications=True) as pilot:
         await pilot.press("c", "1", "ctrl+s")
-        await wait_for(pilot, lambda: "Not saved" in screen_text(app))
-        await pilot.press("c", "1", *"[bold]x[/]", "ctrl+s")
+        await wait_for(pilot, lambda: "Write what was resolved" in screen_text(app))
+        await pilot.press(*"[bold]x[/]", "ctrl+s")  # the dialog stayed, the note has the focus
         await wait_for(pilot, lambda: "Call logged" in screen_text(app))
         await pilot.press("f5")
         await wait_for(pilot, lambda: "[bold]x[/]" in screen_text(app))

@@ -41,8 +41,14 @@ def desk(tmp_path):
     )
     visit = b.appointment(ada, okafor, start=NOW + timedelta(minutes=30))
     b.close()
-    return {"path": path, "okafor": okafor, "ada": ada, "john_a": john_a, "john_b": john_b,
-            "visit": visit}
+    return {
+        "path": path,
+        "okafor": okafor,
+        "ada": ada,
+        "john_a": john_a,
+        "john_b": john_b,
+        "visit": visit,
+    }
 
 
 def _app(desk, **config):
@@ -96,7 +102,10 @@ async def test_refused_callback_keeps_the_dialog_and_what_was_typed(desk):
         dialog.query_one("#who_name").focus()
         await pilot.press(*"daughter Ana", "ctrl+s")
         await assert_refusal_keeps_work(
-            pilot, dialog, {"who_name": "daughter Ana"}, "Say what the callback is about",
+            pilot,
+            dialog,
+            {"who_name": "daughter Ana"},
+            "Say what the callback is about",
             field="note",
         )
         await pilot.press(*"results are in", "ctrl+s")
@@ -129,7 +138,9 @@ async def test_walk_in_names_the_chosen_patient_in_full(desk):
     app = _app(desk)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("w", *"smith john")
-        await wait_for(pilot, lambda: _screen(app) == "WalkInScreen" and len(app.screen.results) == 2)
+        await wait_for(
+            pilot, lambda: _screen(app) == "WalkInScreen" and len(app.screen.results) == 2
+        )
         await pilot.press("down", "down", "enter")  # the second John Smith
         await pilot.pause()
         shown = screen_text(app)

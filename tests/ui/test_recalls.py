@@ -106,7 +106,7 @@ async def test_book_from_the_recall_list_closes_the_recall(db_path, clinic):
         assert _recalls(db_path)[0][3] == "booked"
         assert book.recall_id is None
         await wait_for(pilot, lambda: "Booking for a recall" not in screen_text(app))
-        await pilot.press("f5")
+        await pilot.press("f5", "L")  # F5 is the Calls screen itself; L its recall list
         await wait_for(pilot, lambda: _name(app) == "RecallsScreen" and app.screen.rows == [])
     app.service.close()
     conn = sqlite3.connect(db_path)
@@ -132,7 +132,7 @@ async def test_leaving_book_without_booking_keeps_the_recall(db_path, clinic, bu
         await pilot.press("b")
         await wait_for(pilot, lambda: _name(app) == "BookScreen" and app.screen.recall_id)
         book = app.screen
-        await pilot.press("f5")  # back without booking: the list reloads, the recall stays
+        await pilot.press("f5", "L")  # back without booking: the recall stays on the list
         await wait_for(pilot, lambda: _name(app) == "RecallsScreen")
         await wait_for(pilot, lambda: len(app.screen.rows) == 1)
         assert "Lovelace, Ada" in screen_text(app)
