@@ -78,7 +78,6 @@ async def test_cursor_stays_on_the_visit_after_book_move_and_cancel(clinic):
         await pilot.press("x")
         await wait_for(pilot, lambda: "Cancel this appointment" in screen_text(app))
         shown = screen_text(app)
-        print(shown)
         when = local(moved.start, zone)
         assert "Family00, Given0" in shown
         assert f"{when:%a %d %b %H:%M}" in shown and "Dr Okafor" in shown
