@@ -77,7 +77,7 @@ class Service:
     def run(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         from coordtui.mutations import run_local
 
-        return run_local(self.engine, name, args, self.actor)
+        return run_local(self.engine, name, args, self.actor, now=self.now())
 
     # -------------------------------------------------------------- clock
 

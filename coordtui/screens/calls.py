@@ -95,14 +95,14 @@ class CallsScreen(Screen):
     CallsScreen #message { height: 1; padding: 0 1; text-style: bold; }
     """
     BINDINGS = [
-        Binding("c", "log_call", "Log call", id="calls.log"),
+        Binding("c", "log_call", "Call", id="calls.log"),
         Binding("d", "done", "Done", id="calls.done"),
-        Binding("z", "snooze", "Snooze 30m", id="calls.snooze"),
+        Binding("z", "snooze", "Snooze", id="calls.snooze"),
         Binding("A", "reassign", "Reassign", key_display="A", id="calls.reassign"),
-        Binding("m", "amend", "Amend note", id="calls.amend"),
+        Binding("m", "amend", "Amend", id="calls.amend"),
         Binding("R", "reminders", "Reminders", key_display="R", id="calls.reminders"),
-        Binding("L", "recalls", "Recall list", key_display="L", id="calls.recalls"),
-        Binding("S", "day_summary", "Day summary", key_display="S", id="calls.summary"),
+        Binding("L", "recalls", "Recalls", key_display="L", id="calls.recalls"),
+        Binding("S", "day_summary", "Summary", key_display="S", id="calls.summary"),
     ]
 
     class Loaded(Message):

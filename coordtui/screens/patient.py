@@ -255,7 +255,8 @@ class PatientScreen(Screen):
             question.append(f"  {role}  ")
             question.append(clean(number), style="bold")
             question.append(f"  {format_dob(person.dob, today)}  ")
-            question.append(clean(f"{person.family_name}, {person.given_name}\n"))
+            question.append(clean(f"{person.family_name}, {person.given_name}"))
+            question.append("\n")
         detail = (
             "Appointments move to the surviving record; the merged record stays as a "
             "pointer to it, and both histories record the merge."

@@ -34,6 +34,9 @@ class PickPatientScreen(ModalScreen):
             yield Label(self.title_text)
             yield PatientSearch(id="search")
             yield Label("", id="error")
+            yield Label(
+                Text("Enter = choose (the first, or Down to pick)   Esc = back", style="bold")
+            )
 
     def on_mount(self) -> None:
         self.query_one(PatientSearch).focus_query()

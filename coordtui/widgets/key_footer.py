@@ -25,17 +25,13 @@ class KeyFooter(Footer):
         helps = [k for k in keys if getattr(k, "action", None) in HELP_ACTIONS]
         others = [k for k in keys if k not in helps]
 
-        def cells(widgets) -> int:
+        def cells(widgets) -> int:  # "key description", one space between keys
             return sum(
                 len(getattr(w, "key_display", "")) + 1 + len(getattr(w, "description", "")) + 1
                 for w in widgets
-            )
+            ) - 1
 
         while others and cells(others) + cells(helps) > width:
             others.pop()  # the last keys give way; F1 lists them all
         kept = others + helps
-        self.styles.grid_size_columns = max(1, len(kept))
         yield from kept
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.recompose)
