@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from coordtui.domain import calls
@@ -39,6 +39,7 @@ from coordtui.domain.slots import (
     check_booking,
     covers,
     nearest_alternatives,
+    retaken,
 )
 from coordtui.domain.slots import AppointmentType as DomainType
 from coordtui.domain.status import (
@@ -553,7 +554,8 @@ def undo_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
     at = instant(args["at"])
     restored = target.from_status
     if restored in ACTIVE and Status(appointment.status) not in ACTIVE:
-        _refuse_if_retaken(session, appointment)
+        undone = next(e for e in events if e.id == target.id)
+        _refuse_if_retaken(session, appointment, _utc(undone.at))
     _status_event(
         session,
         ctx,
@@ -581,8 +583,16 @@ def undo_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
     return {"appointment_id": appointment.id, "status": restored.value, "undid": target.id}
 
 
-def _refuse_if_retaken(session: Session, appointment: Appointment) -> None:
-    """Undoing a cancel or no-show gives the time back only if nobody was booked into it since."""
+def _refuse_if_retaken(session: Session, appointment: Appointment, cancelled_at: datetime) -> None:
+    """Undoing a cancel or no-show gives the time back only if nobody took it since.
+
+    "Since" means since ``cancelled_at``: an overlapping appointment counts
+    against the undo only if it took its time later (booked, moved there, or
+    itself brought back by an undo); overlaps that were there already (an
+    overbooking allowance, a walk-in seen in the slot) do not block it beyond
+    what the rules allowed then (coordtui.domain.slots.retaken).  Instants
+    are the desks' clocks, the only order offline desks share.
+    """
     if appointment.kind != "scheduled":
         return
     start, end = _utc(appointment.start_utc), _utc(appointment.end_utc)
@@ -591,10 +601,38 @@ def _refuse_if_retaken(session: Session, appointment: Appointment) -> None:
         for b in _booked(session, start, end, provider_id=appointment.provider_id)
         if b.id != appointment.id
     ]
-    if len(others) > _allowance(session, appointment.provider_id):
+    if not others:
+        return
+    took = _took_time(session, [b.id for b in others])
+    earlier = [(b.start, b.end) for b in others if took[b.id] < cancelled_at]
+    later = [(b.start, b.end) for b in others if took[b.id] >= cancelled_at]
+    if retaken((start, end), earlier, later, _allowance(session, appointment.provider_id)):
         raise MutationError(
             "That time has been booked again since; book the patient a new time instead."
         )
+
+
+def _took_time(session: Session, ids: list[str]) -> dict[str, datetime]:
+    """When each active appointment last took its time: made, or brought back from an
+    inactive status (an undone cancel or no-show)."""
+    took = {
+        i: _utc(at)
+        for i, at in session.exec(
+            select(Appointment.id, Appointment.created_at).where(Appointment.id.in_(ids))
+        )
+    }
+    back = session.exec(
+        select(StatusEvent.appointment_id, func.max(StatusEvent.at))
+        .where(
+            StatusEvent.appointment_id.in_(ids),
+            StatusEvent.from_status.not_in(_ACTIVE),
+            StatusEvent.to_status.in_(_ACTIVE),
+        )
+        .group_by(StatusEvent.appointment_id)
+    )
+    for i, at in back:
+        took[i] = max(took[i], _utc(at))
+    return took
 
 
 # --------------------------------------------------------------- booking
