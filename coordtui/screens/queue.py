@@ -29,7 +29,7 @@ from coordtui.screens.waitlist_offer import offer_waitlist
 from coordtui.screens.walk_in import WalkInRequest, WalkInScreen
 from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
-from coordtui.widgets.queue_table import QueueTable, patient_label
+from coordtui.widgets.queue_table import QueueTable, coverage_words, patient_label
 from coordtui.widgets.safe_input import SafeInput
 
 CANCEL_REASONS = [
@@ -142,6 +142,7 @@ class QueueScreen(Screen):
         self.query_one("#filter").display = False
         table = self.query_one(QueueTable)
         table.colour = self.app.colour
+        table.coverage_days = self.config.coverage_check_days
         # First paint straight from the store (a few ms), so the board is there at once.
         self._seen_version = self.service.data_version()
         self._apply(self.service.queue(self.day))
@@ -287,6 +288,9 @@ class QueueScreen(Screen):
                 notes.append("interpreter")
             if row.flags:
                 notes.append(clean(row.flags))
+            days = self.config.coverage_check_days
+            if coverage := coverage_words(row, self.service.today(), self.service.zone, days):
+                notes.append(coverage)
             if row.reason:
                 notes.append(clean(row.reason))
             if row.hand_off:
@@ -362,8 +366,24 @@ class QueueScreen(Screen):
                 ),
                 lambda yes: yes and self._write_status(row, status, ""),
             )
+        elif status == Status.ARRIVED and row.status == Status.BOOKED and self._coverage_on():
+            self._arrival_step(row, name)
         else:
             self._write_status(row, status, "")
+
+    def _coverage_on(self) -> bool:
+        """Arrival goes through the coverage step unless the clinic turned it off (0)."""
+        return self.config.coverage_check_days > 0
+
+    def _arrival_step(self, row: QueueRow, name: Text) -> None:
+        """`a` with the coverage check on: the dialog saves the arrival itself (check_in)."""
+        from coordtui.screens.arrival import ArrivalScreen
+
+        def closed(saved: QueueRow | None) -> None:
+            if saved is not None:
+                self.post_message(self.Written(saved, None, None))
+
+        self.app.push_screen(ArrivalScreen(row, name, self.privacy), closed)
 
     def _write_status(self, row: QueueRow, status: Status, reason: str) -> None:
         if status == Status.CANCELLED:  # a freed slot may go to the waitlist
