@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from coordtui.domain import calls
 from coordtui.domain import schedule as sched
-from coordtui.domain.coverage import copay_errors
+from coordtui.domain.coverage import MAX_COPAY_CENTS, copay_errors
 from coordtui.domain.days import day_bounds_utc, format_day, local
 from coordtui.domain.patient import MAX_LEN as PATIENT_TEXT_MAX
 from coordtui.domain.patient import validate_patient
@@ -652,8 +652,10 @@ def _coverage_errors(coverage: dict[str, Any]) -> dict[str, str]:
     if not isinstance(member_id, str) or len(member_id) > PATIENT_TEXT_MAX:
         errors["member_id"] = f"Member id: text of at most {PATIENT_TEXT_MAX} characters."
     cents = coverage.get("copay_cents") or 0
-    if isinstance(cents, bool) or not isinstance(cents, int) or cents < 0:
-        errors["copay_cents"] = "Copay due must be a whole number of cents, 0 or more."
+    if isinstance(cents, bool) or not isinstance(cents, int) or not 0 <= cents <= MAX_COPAY_CENTS:
+        errors["copay_cents"] = (
+            f"Copay due must be a whole number of cents, 0 to {MAX_COPAY_CENTS}."
+        )
     return errors
 
 

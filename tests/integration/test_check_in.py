@@ -107,6 +107,7 @@ def _args(appt, **parts):
         ({"coverage": {"payer": "A" * 201}}, "payer", "at most 200"),
         ({"coverage": {"payer": "A", "member_id": 7}}, "member_id", "Member id"),
         ({"coverage": {"payer": "A", "copay_cents": -1}}, "copay_cents", "Copay due"),
+        ({"coverage": {"payer": "A", "copay_cents": 2**40}}, "copay_cents", "Copay due"),
         ({"copay": "20.00"}, None, "copay must be an object"),
     ],
 )
