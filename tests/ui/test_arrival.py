@@ -192,3 +192,21 @@ async def test_missing_coverage_says_so_and_checks_in_anyway(db_path, builder):
     app.service.close()
     assert _rows(db_path, "SELECT count(*) FROM coverage_check") == [(0,)]
     assert _rows(db_path, "SELECT count(*) FROM copay_payment") == [(0,)]
+
+
+async def test_arrived_elsewhere_meanwhile_is_said_in_the_dialog_which_stays_open(
+    db_path, insured
+):
+    from coordtui.service import Service
+
+    app = _app(db_path, **ON)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await _open(pilot, app)
+        other = Service(db_path, actor="desk2", clock=lambda: NOW)  # another desk, same file
+        other.set_status(insured["appointment"], "arrived")
+        other.close()
+        await pilot.press("ctrl+u", *"25", "enter")
+        await wait_for(pilot, lambda: "Already arrived" in screen_text(app))
+        assert isinstance(app.screen, ArrivalScreen) and _field(app, "#amount") == "25"
+    app.service.close()
+    assert _rows(db_path, "SELECT count(*) FROM copay_payment") == [(0,)]
