@@ -194,9 +194,7 @@ async def test_missing_coverage_says_so_and_checks_in_anyway(db_path, builder):
     assert _rows(db_path, "SELECT count(*) FROM copay_payment") == [(0,)]
 
 
-async def test_arrived_elsewhere_meanwhile_is_said_in_the_dialog_which_stays_open(
-    db_path, insured
-):
+async def test_arrived_elsewhere_meanwhile_is_said_in_the_dialog_which_stays_open(db_path, insured):
     from coordtui.service import Service
 
     app = _app(db_path, **ON)
