@@ -4,7 +4,9 @@ Drives the real app with Pilot (headless, 160x48) and times from the key
 press to the first frame that shows its effect: the compositor update handed
 to the display, rendered to terminal escape codes.  Cursor moves are
 measured on `down`; status changes on `a` (arrive), which includes the
-SQLite write with synchronous=FULL on the writer thread.
+SQLite write with synchronous=FULL on the writer thread, with the coverage
+check off (`a` arrives at once) and on (`a` opens the arrival step, timed to
+the dialog on screen, then `enter` to the arrived row behind it).
 
     uv run python -m bench.keypress [--patients 30000] [--presses 200]
 """
@@ -21,14 +23,15 @@ from rich.console import Console
 from bench.common import seeded_store, summary_ms
 
 
-async def run(db, presses: int, size: tuple[int, int]) -> None:
+async def run(db, presses: int, size: tuple[int, int], coverage_days: int = 0) -> None:
     from coordtui.app import CoordApp
     from coordtui.config import Config
+    from coordtui.screens.arrival import ArrivalScreen
     from coordtui.service import Service
     from coordtui.widgets.queue_table import QueueTable
 
     service = Service(db, actor="bench")
-    app = CoordApp(service, Config(idle_lock_minutes=0))
+    app = CoordApp(service, Config(idle_lock_minutes=0, coverage_check_days=coverage_days))
     watch: dict = {"until": None, "at": None}
     console = Console(file=io.StringIO(), force_terminal=True, width=size[0])
     original = app._display
@@ -72,7 +75,7 @@ async def run(db, presses: int, size: tuple[int, int]) -> None:
             moves.append(await timed(key, lambda t=target: table.cursor_row == t))
         print(f"cursor move (down):   {summary_ms(moves)}")
 
-        changes = []
+        changes, opens = [], []
         table.move_cursor(row=0)
         await pilot.pause()
         for _ in range(presses):
@@ -89,8 +92,20 @@ async def run(db, presses: int, size: tuple[int, int]) -> None:
             table.move_cursor(row=row)
             await pilot.pause()
             rid = table._order[row]
-            changes.append(await timed("a", lambda r=rid: table.rows_by_id[r].status == "arrived"))
-        print(f"status change (a):    {summary_ms(changes)}")
+
+            def arrived(r=rid) -> bool:
+                return table.rows_by_id[r].status == "arrived"
+
+            if coverage_days:
+                opens.append(await timed("a", lambda: isinstance(app.screen, ArrivalScreen)))
+                changes.append(await timed("enter", arrived))
+            else:
+                changes.append(await timed("a", arrived))
+        if coverage_days:
+            print(f"arrival step (a):     {summary_ms(opens)}")
+            print(f"check in (enter):     {summary_ms(changes)}")
+        else:
+            print(f"status change (a):    {summary_ms(changes)}")
     service.close()
 
 
@@ -106,11 +121,12 @@ def main() -> None:
     work = db.with_name("keypress.db")
     for spec in args.sizes.split(","):
         width, height = (int(v) for v in spec.split("x"))
-        for suffix in ("", "-wal", "-shm"):  # a fresh copy: every size starts all-booked
-            src = db.with_name(db.name + suffix)
-            if src.exists():
-                shutil.copy(src, work.with_name(work.name + suffix))
-        asyncio.run(run(work, args.presses, (width, height)))
+        for coverage_days in (0, 30):  # the coverage check off, then on
+            for suffix in ("", "-wal", "-shm"):  # a fresh copy: every run starts all-booked
+                src = db.with_name(db.name + suffix)
+                if src.exists():
+                    shutil.copy(src, work.with_name(work.name + suffix))
+            asyncio.run(run(work, args.presses, (width, height), coverage_days))
 
 
 if __name__ == "__main__":

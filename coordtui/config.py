@@ -16,6 +16,7 @@ from pathlib import Path
 import platformdirs
 
 from coordtui import APP_NAME
+from coordtui.domain.coverage import DEFAULT_CHECK_DAYS, MAX_CHECK_DAYS
 from coordtui.sync.protocol import HISTORY_DAYS
 
 THEMES = ("default", "high-contrast", "monochrome")
@@ -43,6 +44,10 @@ class Config:
     date_order: str = "DMY"
     privacy: bool = False  # start with names masked to initials
     allow_empty_resolved_note: bool = False  # a "resolved" call may be logged without a note
+    # Coverage at check-in: `a` opens the arrival step (payer, member id, copay), and the
+    # queue flags patients whose coverage is missing or not verified in this many days.
+    # 0 turns the check off: `a` arrives in one key, with no dialog and no flag.
+    coverage_check_days: int = DEFAULT_CHECK_DAYS
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     source: Path | None = None  # the file these settings came from, if any
 
@@ -91,6 +96,7 @@ _ENV = {
     "COORDTUI_DATE_ORDER": "date_order",
     "COORDTUI_PRIVACY": "privacy",
     "COORDTUI_ALLOW_EMPTY_RESOLVED_NOTE": "allow_empty_resolved_note",
+    "COORDTUI_COVERAGE_CHECK_DAYS": "coverage_check_days",
 }
 
 
@@ -144,6 +150,11 @@ def _coerce(key: str, value, where) -> object:
             if not 0 <= number <= 36500:
                 raise ValueError
             return number
+        if key == "coverage_check_days":
+            number = int(value)
+            if not 0 <= number <= MAX_CHECK_DAYS:
+                raise ValueError
+            return number
         if key == "sync_seconds":
             seconds = float(value)
             if not (seconds == 0 or 0.2 <= seconds <= 3600):
@@ -184,6 +195,7 @@ def _coerce(key: str, value, where) -> object:
         "refresh_seconds": "seconds between 0.2 and 60",
         "sync_seconds": "seconds between 0.2 and 3600, or 0 (sync only after changes)",
         "history_days": "a whole number of days, 0 (all) to 36500",
+        "coverage_check_days": f"a whole number of days, 0 (off) to {MAX_CHECK_DAYS}",
         "keymap": 'a table of binding id = "keys", e.g. check_in = "a,f7"',
         "user": "a non-empty name",
     }
@@ -199,6 +211,7 @@ idle_lock_minutes = 10      # lock the screen after this much idle time (0 = off
 theme = "default"           # default | high-contrast | monochrome
 date_order = "DMY"          # how 14.3.80 is read: DMY | MDY | YMD
 history_days = 365          # past appointments a new workstation fetches (0 = all)
+coverage_check_days = 30    # re-verify coverage at check-in after this many days (0 = off)
 
 [keymap]                    # binding id = "keys" (see F1 for the ids)
 # check_in = "a,f7"

@@ -20,12 +20,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from coordtui.domain import calls
 from coordtui.domain import schedule as sched
+from coordtui.domain.coverage import MAX_COPAY_CENTS, copay_errors
 from coordtui.domain.days import day_bounds_utc, format_day, local
+from coordtui.domain.patient import MAX_LEN as PATIENT_TEXT_MAX
 from coordtui.domain.patient import validate_patient
 from coordtui.domain.slots import (
     DEFAULT_HORIZON_DAYS,
@@ -39,6 +41,7 @@ from coordtui.domain.slots import (
     check_booking,
     covers,
     nearest_alternatives,
+    retaken,
 )
 from coordtui.domain.slots import AppointmentType as DomainType
 from coordtui.domain.status import (
@@ -60,6 +63,8 @@ from coordtui.store.models import (
     Callback,
     CallNote,
     Clinic,
+    CopayPayment,
+    CoverageCheck,
     HandOff,
     Meta,
     Outbox,
@@ -516,16 +521,36 @@ def add_walk_in(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
 def set_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Move an appointment along the state machine (cancel needs a reason)."""
     appointment = _get(session, Appointment, args["appointment_id"], "Appointment")
-    current = Status(appointment.status)
     try:
         target = Status(args["to_status"])
     except ValueError:
         raise MutationError(f"Unknown status {args.get('to_status')!r}.") from None
     reason = str(args.get("reason") or "").strip()
+    current = _check_move(appointment, target, reason)
+    _move(session, ctx, args, appointment, target, reason)
+    return {"appointment_id": appointment.id, "status": target.value, "from": current.value}
+
+
+def _check_move(appointment: Appointment, target: Status, reason: str) -> Status:
+    """The appointment's status now, if the state machine lets it go to ``target``."""
+    current = Status(appointment.status)
     try:
         check_transition(current, target, reason)
     except TransitionError as exc:
         raise MutationError(str(exc), field="reason" if "reason" in str(exc) else None) from None
+    return current
+
+
+def _move(
+    session: Session,
+    ctx: Context,
+    args: dict[str, Any],
+    appointment: Appointment,
+    target: Status,
+    reason: str,
+) -> None:
+    """Record a checked status change (``args``: event_id, at) and apply it to the row."""
+    current = Status(appointment.status)
     at = instant(args["at"])
     _status_event(session, ctx, args["event_id"], appointment.id, current, target, at, reason)
     appointment.status = target
@@ -537,7 +562,101 @@ def set_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[str
     if target in (Status.CANCELLED, Status.ENTERED_IN_ERROR):
         appointment.cancel_reason = reason
     _touch(appointment, ctx, at)
-    return {"appointment_id": appointment.id, "status": target.value, "from": current.value}
+
+
+@mutation
+def check_in(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Arrival with the coverage step: arrived and, if given, coverage verified and a copay
+    collected, all in one transaction.
+
+    The arrival dialog's Enter (or Ctrl+T: verified and arrived) is one user action,
+    so it is one mutation: it applies whole or not at all, here and on the server,
+    never an arrival whose copay record was lost or a copay for a visit that never
+    started.  A new name, not new arguments to ``set_status``, whose meaning stays
+    as it was.  If the server refuses it (the patient was checked in at another desk
+    first), the conflict lists the copay too: nothing collected is dropped unseen.
+
+    The check stores the payer, member id and copay the desk saw (``coverage``), not
+    what the patient row holds when this runs, so what was shown is what is stored,
+    and an edit of the record synced in between never refuses the arrival.
+
+    ``args``: appointment_id, event_id, at; ``coverage`` (optional): {check_id, payer,
+    member_id, copay_cents}; ``copay`` (optional): {payment_id, amount_cents, method}.
+    """
+    appointment = _get(session, Appointment, str(args.get("appointment_id") or ""), "Appointment")
+    coverage, copay = _part(args, "coverage"), _part(args, "copay")
+    errors: dict[str, str] = {}
+    if coverage is not None:
+        errors.update(_coverage_errors(coverage))
+    if copay is not None:
+        errors.update(copay_errors(copay.get("amount_cents"), copay.get("method")))
+    if errors:
+        first = next(iter(errors))
+        raise MutationError(errors[first], field=first, errors=errors)
+    current = _check_move(appointment, Status.ARRIVED, "")
+    at = _instant_arg(args, "at")
+    result: dict[str, Any] = {"appointment_id": appointment.id, "status": Status.ARRIVED.value}
+    result["from"] = current.value
+    if coverage is not None:
+        result["check_id"] = _new_key(session, CoverageCheck, coverage, "check_id", "check")
+        session.add(
+            CoverageCheck(
+                id=result["check_id"],
+                patient_id=appointment.patient_id,
+                appointment_id=appointment.id,
+                payer=str(coverage["payer"]).strip(),
+                member_id=str(coverage.get("member_id") or "").strip(),
+                copay_cents=int(coverage.get("copay_cents") or 0),
+                at=at,
+                actor=ctx.actor,
+            )
+        )
+    if copay is not None:
+        result["payment_id"] = _new_key(session, CopayPayment, copay, "payment_id", "copay")
+        session.add(
+            CopayPayment(
+                id=result["payment_id"],
+                appointment_id=appointment.id,
+                patient_id=appointment.patient_id,
+                amount_cents=copay["amount_cents"],
+                method=copay["method"],
+                at=at,
+                actor=ctx.actor,
+            )
+        )
+    _move(session, ctx, args, appointment, Status.ARRIVED, "")
+    return result
+
+
+def _part(args: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MutationError(f"Internal error: {key} must be an object.")
+    return value
+
+
+def _coverage_errors(coverage: dict[str, Any]) -> dict[str, str]:
+    """Field -> message for the coverage a desk says it verified."""
+    errors: dict[str, str] = {}
+    payer = coverage.get("payer")
+    if not isinstance(payer, str) or not payer.strip():
+        errors["payer"] = (
+            "No coverage on file to verify: add it on the patient card (e), "
+            "or check in without verifying."
+        )
+    elif len(payer) > PATIENT_TEXT_MAX:
+        errors["payer"] = f"Payer: at most {PATIENT_TEXT_MAX} characters."
+    member_id = coverage.get("member_id") or ""
+    if not isinstance(member_id, str) or len(member_id) > PATIENT_TEXT_MAX:
+        errors["member_id"] = f"Member id: text of at most {PATIENT_TEXT_MAX} characters."
+    cents = coverage.get("copay_cents") or 0
+    if isinstance(cents, bool) or not isinstance(cents, int) or not 0 <= cents <= MAX_COPAY_CENTS:
+        errors["copay_cents"] = (
+            f"Copay due must be a whole number of cents, 0 to {MAX_COPAY_CENTS}."
+        )
+    return errors
 
 
 @mutation
@@ -553,7 +672,8 @@ def undo_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
     at = instant(args["at"])
     restored = target.from_status
     if restored in ACTIVE and Status(appointment.status) not in ACTIVE:
-        _refuse_if_retaken(session, appointment)
+        undone = next(e for e in events if e.id == target.id)
+        _refuse_if_retaken(session, appointment, _utc(undone.at))
     _status_event(
         session,
         ctx,
@@ -581,8 +701,16 @@ def undo_status(session: Session, args: dict[str, Any], ctx: Context) -> dict[st
     return {"appointment_id": appointment.id, "status": restored.value, "undid": target.id}
 
 
-def _refuse_if_retaken(session: Session, appointment: Appointment) -> None:
-    """Undoing a cancel or no-show gives the time back only if nobody was booked into it since."""
+def _refuse_if_retaken(session: Session, appointment: Appointment, cancelled_at: datetime) -> None:
+    """Undoing a cancel or no-show gives the time back only if nobody took it since.
+
+    "Since" means since ``cancelled_at``: an overlapping appointment counts
+    against the undo only if it took its time later (booked, moved there, or
+    itself brought back by an undo); overlaps that were there already (an
+    overbooking allowance, a walk-in seen in the slot) do not block it beyond
+    what the rules allowed then (coordtui.domain.slots.retaken).  Instants
+    are the desks' clocks, the only order offline desks share.
+    """
     if appointment.kind != "scheduled":
         return
     start, end = _utc(appointment.start_utc), _utc(appointment.end_utc)
@@ -591,10 +719,38 @@ def _refuse_if_retaken(session: Session, appointment: Appointment) -> None:
         for b in _booked(session, start, end, provider_id=appointment.provider_id)
         if b.id != appointment.id
     ]
-    if len(others) > _allowance(session, appointment.provider_id):
+    if not others:
+        return
+    took = _took_time(session, [b.id for b in others])
+    earlier = [(b.start, b.end) for b in others if took[b.id] < cancelled_at]
+    later = [(b.start, b.end) for b in others if took[b.id] >= cancelled_at]
+    if retaken((start, end), earlier, later, _allowance(session, appointment.provider_id)):
         raise MutationError(
             "That time has been booked again since; book the patient a new time instead."
         )
+
+
+def _took_time(session: Session, ids: list[str]) -> dict[str, datetime]:
+    """When each active appointment last took its time: made, or brought back from an
+    inactive status (an undone cancel or no-show)."""
+    took = {
+        i: _utc(at)
+        for i, at in session.exec(
+            select(Appointment.id, Appointment.created_at).where(Appointment.id.in_(ids))
+        )
+    }
+    back = session.exec(
+        select(StatusEvent.appointment_id, func.max(StatusEvent.at))
+        .where(
+            StatusEvent.appointment_id.in_(ids),
+            StatusEvent.from_status.not_in(_ACTIVE),
+            StatusEvent.to_status.in_(_ACTIVE),
+        )
+        .group_by(StatusEvent.appointment_id)
+    )
+    for i, at in back:
+        took[i] = max(took[i], _utc(at))
+    return took
 
 
 # --------------------------------------------------------------- booking

@@ -20,9 +20,10 @@ from coordtui.domain.calls import Summary
 from coordtui.domain.days import day_bounds_utc, local_today
 from coordtui.domain.slots import DEFAULT_HORIZON_DAYS, AppointmentType, Slot
 from coordtui.ids import new_id
-from coordtui.store import booking_reads, call_reads
+from coordtui.store import booking_reads, call_reads, coverage_reads
 from coordtui.store.booking_reads import BookingLinks, DayGrid, ExceptionRow, WaitlistRow
 from coordtui.store.call_reads import CallbackRow, CallRow, RecallRow, ReminderRow
+from coordtui.store.coverage_reads import LastCheck, VisitCoverage
 from coordtui.store.files import SCHEMA_VERSION, check_version, ensure_private_file
 from coordtui.store.reads import ClinicInfo, PatientBrief, ProviderInfo, QueueRow, Reads
 from coordtui.sync.protocol import HISTORY_DAYS
@@ -153,6 +154,39 @@ class Service:
                 "event_id": new_id(),
             },
         )
+
+    def check_in(
+        self,
+        appointment_id: str,
+        verified: VisitCoverage | None = None,
+        copay_cents: int = 0,
+        method: str = "cash",
+    ) -> dict:
+        """Arrive, and in the same transaction record the coverage the desk verified
+        (``verified``: the VisitCoverage the arrival step showed) and a copay collected
+        (``copay_cents`` > 0, with ``method``).  See coordtui.mutations.check_in."""
+        args: dict[str, Any] = {
+            "appointment_id": appointment_id,
+            "event_id": new_id(),
+            "at": self.now().isoformat(),
+        }
+        if verified is not None:
+            args["coverage"] = {
+                "check_id": new_id(),
+                "payer": verified.payer,
+                "member_id": verified.member_id,
+                "copay_cents": verified.copay_cents,
+            }
+        if copay_cents:
+            args["copay"] = {"payment_id": new_id(), "amount_cents": copay_cents, "method": method}
+        return self.run("check_in", args)
+
+    def visit_coverage(self, appointment_id: str) -> VisitCoverage | None:
+        """What the arrival step shows: coverage on file, last check, copay taken."""
+        return self.reads.run(coverage_reads.visit, appointment_id)
+
+    def last_coverage_check(self, patient_id: str) -> LastCheck | None:
+        return self.reads.run(coverage_reads.last_check, patient_id)
 
     def undo_status(self, appointment_id: str) -> dict:
         return self.run(

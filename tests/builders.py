@@ -15,7 +15,16 @@ from sqlmodel import Session
 from coordtui.ids import new_id
 from coordtui.store import search
 from coordtui.store.db import open_store
-from coordtui.store.models import Appointment, Clinic, Meta, Patient, Provider, StatusEvent
+from coordtui.store.models import (
+    Appointment,
+    Clinic,
+    CopayPayment,
+    CoverageCheck,
+    Meta,
+    Patient,
+    Provider,
+    StatusEvent,
+)
 
 # Opening hours that never get in the way: every day, all day.
 ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -123,6 +132,35 @@ class StoreBuilder:
                 )
             s.commit()
         return aid
+
+    def coverage_check(self, patient_id: str, at: datetime, actor: str = "desk2", **fields) -> str:
+        """A coverage verification on record (payer etc. default to the patient's)."""
+        cid = new_id()
+        with Session(self.engine) as s:
+            patient = s.get(Patient, patient_id)
+            values = {"payer": patient.payer, "member_id": patient.member_id}
+            values["copay_cents"] = patient.copay_cents
+            s.add(
+                CoverageCheck(
+                    id=cid, patient_id=patient_id, at=at, actor=actor, **{**values, **fields}
+                )
+            )
+            s.commit()
+        return cid
+
+    def copay_payment(self, appointment_id: str, cents: int = 2000, method: str = "cash") -> str:
+        """A copay collected at this appointment, at its start."""
+        pid = new_id()
+        with Session(self.engine) as s:
+            appt = s.get(Appointment, appointment_id)
+            s.add(
+                CopayPayment(
+                    id=pid, appointment_id=appointment_id, patient_id=appt.patient_id,
+                    amount_cents=cents, method=method, at=appt.start_utc, actor="builder",
+                )
+            )  # fmt: skip
+            s.commit()
+        return pid
 
     def close(self) -> None:
         self.engine.dispose()

@@ -41,6 +41,13 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def server_database(request, tmp_path: Path) -> str:
+    """For a fixture parametrized ["sqlite", "postgres"]: that server database's URL."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "server.db")
+    return request.getfixturevalue("pg_database")
+
+
 class ServerProcess:
     """`coordtui server` in a child process on a loopback port."""
 

@@ -325,6 +325,31 @@ def _peak(spans: Iterable[tuple[datetime, datetime]], start: datetime, end: date
     return peak
 
 
+def retaken(
+    span: tuple[datetime, datetime],
+    earlier: Iterable[tuple[datetime, datetime]],
+    later: Iterable[tuple[datetime, datetime]],
+    allowance: int = 0,
+) -> bool:
+    """Whether giving ``span`` back (undoing its cancellation) would overbook a later booking.
+
+    ``earlier``: the provider's active appointments overlapping the span that
+    already held their time when it was cancelled; ``later``: those that took
+    their time after.  Overlaps that were there at the cancellation (an
+    overbooking allowance, a walk-in seen in the slot) were allowed then and do
+    not block the undo: only where a later booking overlaps the span must the
+    span fit, that is, no more than ``allowance`` others at once there.
+    """
+    start, end = span
+    later = list(later)
+    everyone = [*earlier, *later]
+    for s, e in later:
+        lo, hi = max(s, start), min(e, end)
+        if lo < hi and _peak(everyone, lo, hi) > allowance:
+            return True
+    return False
+
+
 # -------------------------------------------------------------- finder
 
 

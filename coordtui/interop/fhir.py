@@ -1,5 +1,5 @@
 """FHIR R4 export: the store as a Bundle of Practitioners, Schedules, Patients,
-Appointments and Slots.
+Coverages, Appointments and Slots.
 
 Reads with plain sqlite3 on a read-only connection inside one read
 transaction, so a 200,000-patient store exports quickly, without SQLAlchemy,
@@ -13,6 +13,11 @@ Schedules and Slots cover a short window from the export time (``now``,
 per step of the provider's grid inside their availability (weekly template
 and schedule exceptions), busy where an active appointment overlaps it.  For
 a given store and ``now`` the export is the same byte for byte.
+
+Coverage: one per patient with a payer on file (merged-away records left out:
+the surviving record holds the coverage), with the latest verification at
+check-in as an extension.  Copays collected are not exported: they are a
+front-desk cash record, not a FHIR claim or payment.
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ RESCHEDULED = "rescheduled"
 SLOT_DAYS = 14  # how far ahead Slots are exported by default
 BOOKING_SCHEMA = 4  # the store version that has schedule exceptions and booking links
 CALLS_SCHEMA = 5  # call_note and callback tables
+COVERAGE_SCHEMA = 8  # coverage_check (verifications at check-in)
+VERIFIED_URL = "urn:coordtui:coverage-verified"  # when the front desk last confirmed it
+COPAY_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/coverage-copay-type"
 
 Resource = dict[str, Any]
 
@@ -59,6 +67,11 @@ _PATIENTS = (
     " phone_alt, email, address, preferred_language, interpreter_needed, merged_into,"
     " version, updated_at FROM patient ORDER BY id"
 )
+_COVERAGE = (
+    "SELECT p.id, p.payer, p.member_id, p.copay_cents, {verified} AS verified_at"
+    " FROM patient p WHERE p.payer != '' AND p.merged_into IS NULL ORDER BY p.id"
+)
+_VERIFIED = "(SELECT max(c.at) FROM coverage_check c WHERE c.patient_id = p.id)"
 _APPOINTMENTS = (
     "SELECT id, patient_id, provider_id, start_utc, end_utc, type, reason, kind, priority,"
     " status, cancel_reason, version, created_at, updated_at FROM appointment ORDER BY id"
@@ -94,7 +107,8 @@ def iter_bundle_text(
 def iter_resources(
     path: Path, *, now: datetime | None = None, slot_days: int = SLOT_DAYS
 ) -> Iterator[Resource]:
-    """Yield Practitioner, Schedule, Patient, Appointment, Slot, then Communication and Task."""
+    """Yield Practitioner, Schedule, Patient, Coverage, Appointment, Slot, then Communication
+    and Task."""
     if slot_days < 0:
         raise ValueError("slot_days must be 0 or more")
     now = datetime.now(UTC) if now is None else now
@@ -118,6 +132,9 @@ def iter_resources(
         yield from plan.schedules
         for row in conn.execute(_PATIENTS):
             yield patient(row)
+        verified = _VERIFIED if version >= COVERAGE_SCHEMA else "NULL"
+        for row in conn.execute(_COVERAGE.format(verified=verified)):
+            yield coverage(row)
         links = {r[0]: (r[1], r[2]) for r in conn.execute(_LINKS)} if booking else {}
         for row in conn.execute(_APPOINTMENTS):
             moved_from, moved_to = links.get(row["id"], (None, None))
@@ -194,6 +211,25 @@ def patient(row: sqlite3.Row) -> Resource:
         resource["link"] = [
             {"other": {"reference": f"Patient/{row['merged_into']}"}, "type": "replaced-by"}
         ]
+    return resource
+
+
+def coverage(row: sqlite3.Row) -> Resource:
+    """The patient's coverage as recorded: payer (by name), member id, copay."""
+    resource: Resource = {"resourceType": "Coverage", "id": f"cov-{row['id']}"}
+    if row["verified_at"]:
+        resource["extension"] = [
+            {"url": VERIFIED_URL, "valueDateTime": _instant(parse_db(row["verified_at"]))}
+        ]
+    resource["status"] = "active"
+    if row["member_id"]:
+        resource["subscriberId"] = row["member_id"]
+    resource["beneficiary"] = {"reference": f"Patient/{row['id']}"}
+    resource["payor"] = [{"display": row["payer"]}]
+    if row["copay_cents"]:
+        copay = {"coding": [{"system": COPAY_TYPE_SYSTEM, "code": "copay"}]}
+        money = {"value": row["copay_cents"] / 100}
+        resource["costToBeneficiary"] = [{"type": copay, "valueMoney": money}]
     return resource
 
 

@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from coordtui.domain.coverage import format_money, verified_when
 from coordtui.domain.days import format_dob, local
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.status import LABELS, SYMBOLS, Status
@@ -123,9 +124,12 @@ class PatientScreen(Screen):
         coverage = Text.assemble(("Coverage\n", "bold"))
         coverage.append(
             f"  Payer {clean(record.payer) or '-'}   Member id "
-            f"{clean(record.member_id) or '-'}   Copay "
-            f"{record.copay_cents // 100}.{record.copay_cents % 100:02d}"
+            f"{clean(record.member_id) or '-'}   Copay {format_money(record.copay_cents)}"
         )
+        check = service.last_coverage_check(self.patient_id)
+        coverage.append(f"\n  Verified {verified_when(check.at if check else None, today, zone)}")
+        if check is not None:
+            coverage.append(f" by {clean(check.actor)}")
         self.query_one("#coverage", Static).update(coverage)
 
         now = service.now()

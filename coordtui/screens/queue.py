@@ -33,7 +33,7 @@ from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.line_fit import by_priority, first_fit
-from coordtui.widgets.queue_table import QueueTable, patient_label
+from coordtui.widgets.queue_table import QueueTable, coverage_words, patient_label
 from coordtui.widgets.safe_input import SafeInput
 
 CANCEL_REASONS = [
@@ -162,6 +162,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         self.query_one("#filter").display = False
         table = self.query_one(QueueTable)
         table.colour = self.app.colour
+        table.coverage_days = self.config.coverage_check_days
         # First paint straight from the store (a few ms), so the board is there at once.
         self._apply(self.service.queue(self.day))
         table.select_first_open()
@@ -326,6 +327,9 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
             notes.append((1, "interpreter"))
         if row.flags:
             notes.append((2, clean(row.flags)))
+        days = self.config.coverage_check_days
+        if coverage := coverage_words(row, self.service.today(), self.service.zone, days):
+            notes.append((1, coverage))
         if row.hand_off:
             notes.append((1, f"hand-off: {clean(row.hand_off)}"))
         if row.cancel_reason:
@@ -428,8 +432,24 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
                 ),
                 lambda result: self._written(result, f"{LABELS[status]}."),
             )
+        elif status == Status.ARRIVED and row.status == Status.BOOKED and self._coverage_on():
+            self._arrival_step(row, Text(patient_label(row, self.privacy)))
         else:
             self._write(self._status_job(row, status, ""), f"{LABELS[status]}.")
+
+    def _coverage_on(self) -> bool:
+        """Arrival goes through the coverage step unless the clinic turned it off (0)."""
+        return self.config.coverage_check_days > 0
+
+    def _arrival_step(self, row: QueueRow, name: Text) -> None:
+        """`a` with the coverage check on: the dialog saves the arrival itself (check_in)."""
+        from coordtui.screens.arrival import ArrivalScreen
+
+        def closed(saved: QueueRow | None) -> None:
+            if saved is not None:
+                self.post_message(self.Written(saved, None, None))
+
+        self.app.push_screen(ArrivalScreen(row, name, self.privacy), closed)
 
     def _status_job(self, row: QueueRow, status: Status, reason: str):
         if status == Status.CANCELLED:  # a freed slot may go to the waitlist

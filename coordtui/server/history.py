@@ -1,17 +1,18 @@
 """The history window of a bootstrap: a new workstation gets every patient but
 only the appointments that ended within the last ``history_days``, with their
-booking, status history and hand-off notes.  Years of old visits would make a
-bootstrap slow and the store large, for rows a front desk rarely opens.
+booking, status history, hand-off notes, coverage checks and copays.  Years of
+old visits would make a bootstrap slow and the store large, for rows a front
+desk rarely opens.
 
 The window is fixed when the bootstrap starts (the cursor carries the
 change-log position then, ``boot``, and the cut-off instant, ``floor``).  An
 old appointment is *absent* from a workstation when it ended before the floor
 and has not changed since the bootstrap began; absent appointments and the
 rows that hang off them are left out of every page, so no workstation holds a
-status event or hand-off whose appointment it lacks.  An old appointment that
-changes later (seq > boot) is sent like any change, from then on with the rows
-that change with it.  Call notes, callbacks, recalls and waitlist entries only
-link to an appointment and are always sent.
+status event, hand-off, coverage check or copay whose appointment it lacks.
+An old appointment that changes later (seq > boot) is sent like any change,
+from then on with the rows that change with it.  Call notes, callbacks,
+recalls and waitlist entries only link to an appointment and are always sent.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ BY_APPOINTMENT = {
     "appointment_booking": "appointment_id",
     "status_event": "appointment_id",
     "hand_off": "appointment_id",
+    "coverage_check": "appointment_id",  # None (not made at a visit): always sent
+    "copay_payment": "appointment_id",
 }
 
 

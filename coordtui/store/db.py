@@ -113,6 +113,11 @@ def _migrate_to_7(conn) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _migrate_to_8(conn) -> None:
+    """Coverage at check-in: coverage checks and copay payments (new tables only)."""
+    SQLModel.metadata.create_all(conn)
+
+
 # version -> step that upgrades from version-1; each runs in one transaction.
 MIGRATIONS: dict[int, Callable] = {
     1: _migrate_to_1,
@@ -122,6 +127,7 @@ MIGRATIONS: dict[int, Callable] = {
     5: _migrate_to_5,
     6: _migrate_to_6,
     7: _migrate_to_7,
+    8: _migrate_to_8,
 }
 
 

@@ -295,6 +295,40 @@ class HandOff(SQLModel, table=True):
     actor: str
 
 
+class CoverageCheck(SQLModel, table=True):
+    """Coverage verified at a visit, insert-only: who, when, and what they saw.
+
+    ``payer``/``member_id``/``copay_cents`` are the values the desk confirmed
+    (as shown in the arrival step), kept even if the record changes later.
+    """
+
+    __tablename__ = "coverage_check"
+    __table_args__ = (Index("ix_coverage_check_patient_at", "patient_id", "at"),)
+
+    id: str = Field(primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id")
+    appointment_id: str | None = Field(default=None, foreign_key="appointment.id", index=True)
+    payer: str
+    member_id: str = ""
+    copay_cents: int = 0
+    at: datetime
+    actor: str
+
+
+class CopayPayment(SQLModel, table=True):
+    """A copay collected at a visit, insert-only (amount and method; nothing is processed)."""
+
+    __tablename__ = "copay_payment"
+
+    id: str = Field(primary_key=True)
+    appointment_id: str = Field(foreign_key="appointment.id", index=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    amount_cents: int
+    method: str  # coordtui.domain.coverage.METHODS
+    at: datetime
+    actor: str
+
+
 class Outbox(SQLModel, table=True):
     """Mutations made here and not yet acknowledged by the clinic server.
 

@@ -60,6 +60,8 @@ class QueueRow:
     cancel_reason: str
     version: int
     hand_off: str = ""  # hand-off notes for the care team, joined with " · "
+    coverage_on_file: bool = False  # a payer is recorded (an insurer or "Self-pay")
+    coverage_verified_at: datetime | None = None  # the patient's latest coverage check
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,9 @@ SELECT a.id, a.start_utc, a.end_utc, p.id, p.given_name, p.family_name, p.prefer
        p.dob, p.phone, p.record_number, p.interpreter_needed, p.flags,
        v.id, v.short_name, a.type, a.reason, a.kind, a.priority, a.status, a.status_since,
        a.arrived_at, a.finished_at, a.cancel_reason, a.version,
-       (SELECT group_concat(h.note, ' · ') FROM hand_off h WHERE h.appointment_id = a.id)
+       (SELECT group_concat(h.note, ' · ') FROM hand_off h WHERE h.appointment_id = a.id),
+       p.payer != '',
+       (SELECT max(c.at) FROM coverage_check c WHERE c.patient_id = p.id)
 FROM appointment a
 JOIN patient p ON p.id = a.patient_id
 JOIN provider v ON v.id = a.provider_id
@@ -211,4 +215,6 @@ def _queue_row(r: tuple) -> QueueRow:
         cancel_reason=r[22] or "",
         version=r[23],
         hand_off=r[24] or "",
+        coverage_on_file=bool(r[25]),
+        coverage_verified_at=parse_db(r[26]),
     )

@@ -6,7 +6,7 @@ PROTOCOL_VERSION = 1
 # The shape of the synced tables (coordtui.sync.rows.SYNCED) as mutations and pulled rows
 # see it.  Bumped when they change, not when a workstation-only table or index does (the
 # store's own SCHEMA_VERSION), so such a change never splits workstations from a server.
-SYNC_SCHEMA = 6
+SYNC_SCHEMA = 7
 # Days of past appointments a workstation's bootstrap asks for (coordtui.server.history).
 HISTORY_DAYS = 365
 PROTOCOL_HEADER = "x-coordtui-protocol"

@@ -48,6 +48,7 @@ LABELS = {
     "set_recall": "Recall set",
     "close_recall": "Recall closed",
     "add_hand_off": "Hand-off note",
+    "check_in": "Check-in",
 }
 BOOKINGS = ("book_appointment", "reschedule_appointment", "book_series", "book_from_waitlist")
 REAPPLY = ("update_patient",)  # edits that can be run again on the current record
@@ -256,6 +257,8 @@ def describe(service: Service, name: str, args: dict[str, Any], providers: dict)
         if name == "register_patient":
             fields = args.get("fields") or {}
             return f"{fields.get('family_name', '')}, {fields.get('given_name', '')}"
+        if name == "check_in":
+            return _check_in_text(service, args)
         if name in ("set_status", "undo_status", "add_hand_off"):
             row = service.queue_row(str(args.get("appointment_id")))
             patient = f"{row.family_name}, {row.given_name}" if row else "an appointment"
@@ -266,6 +269,23 @@ def describe(service: Service, name: str, args: dict[str, Any], providers: dict)
     except (AttributeError, TypeError, ValueError):
         pass
     return label(name)
+
+
+def _check_in_text(service: Service, args: dict[str, Any]) -> str:
+    """'Lovelace, Ada → arrived; coverage verified; copay 20.00 cash': what the desk did,
+    so a copay collected stays in sight when the arrival is refused."""
+    from coordtui.domain.coverage import format_money
+
+    row = service.queue_row(str(args.get("appointment_id")))
+    parts = [f"{row.family_name}, {row.given_name} → arrived" if row else "Arrival"]
+    if isinstance(args.get("coverage"), dict):
+        parts.append("coverage verified")
+    copay = args.get("copay")
+    if isinstance(copay, dict):
+        parts.append(
+            f"copay {format_money(int(copay.get('amount_cents') or 0))} {copay.get('method')}"
+        )
+    return "; ".join(parts)
 
 
 def _options(name: str, detail: dict[str, Any], providers: dict) -> list[RebookOption]:

@@ -32,6 +32,8 @@ SYNCED: tuple[str, ...] = (
     "appointment_booking",
     "status_event",
     "hand_off",
+    "coverage_check",
+    "copay_payment",
     "waitlist_entry",
     "call_note",
     "callback",

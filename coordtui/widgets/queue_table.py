@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
+from coordtui.domain.coverage import coverage_note
 from coordtui.domain.days import format_dob, local
 from coordtui.domain.patient import initials
 from coordtui.domain.status import LABELS, SYMBOLS, Status
@@ -71,8 +72,21 @@ def patient_label(row: QueueRow, privacy: bool) -> str:
     return clean(name)
 
 
-def flag_marks(row: QueueRow) -> Text:
-    """! urgent, W walk-in, h hand-off note, i interpreter, + other flags (monochrome-safe)."""
+# Visits where the desk can still act on coverage: not here yet, or here now.
+COVERAGE_STATUSES = frozenset({Status.BOOKED, Status.ARRIVED, Status.IN_ROOM})
+COVERAGE_STYLE = ("bold magenta", "bold")  # with colour, without: the `$` carries it
+
+
+def coverage_words(row: QueueRow, today: date, zone: ZoneInfo, days: int) -> str:
+    """Why this visit's coverage needs checking ("" when it does not; ``days`` 0: never)."""
+    if Status(row.status) not in COVERAGE_STATUSES:
+        return ""
+    return coverage_note(row.coverage_on_file, row.coverage_verified_at, today, zone, days)
+
+
+def flag_marks(row: QueueRow, coverage_due: bool = False, colour: bool = True) -> Text:
+    """! urgent, W walk-in, h hand-off note, $ coverage to check, i interpreter, + other
+    flags (monochrome-safe)."""
     marks = Text()
     if row.priority == "urgent":
         marks.append("!", style="bold reverse")
@@ -80,6 +94,8 @@ def flag_marks(row: QueueRow) -> Text:
         marks.append("W")
     if row.hand_off:
         marks.append("h")
+    if coverage_due and len(marks) < 2:
+        marks.append("$", style=COVERAGE_STYLE[not colour])
     if row.interpreter_needed and len(marks) < 2:
         marks.append("i")
     if row.flags and len(marks) < 2:
@@ -155,6 +171,7 @@ class QueueTable(CursorLines):
         self._strips: dict[tuple, Strip] = {}  # (id, cells key, cursor, width) -> strip
         self._fitted: tuple = (None, [])
         self.colour = True  # False under the monochrome theme
+        self.coverage_days = 0  # Config.coverage_check_days: 0 shows no `$` flags
 
     # ------------------------------------------------------------ queries
 
@@ -203,7 +220,9 @@ class QueueTable(CursorLines):
     ) -> tuple:
         cells = {
             "time": Text(local(row.start, zone).strftime("%H:%M")),
-            "flags": flag_marks(row),
+            "flags": flag_marks(
+                row, bool(coverage_words(row, today, zone, self.coverage_days)), self.colour
+            ),
             "patient": Text(patient_label(row, privacy)),
             "provider": Text(clean(row.provider)),
             "type": Text(clean(row.type)),
@@ -244,6 +263,7 @@ class QueueTable(CursorLines):
                 privacy,
                 wide,
                 self.colour,
+                self.coverage_days,
                 today,
                 alert,
                 minute if r.status in LIVE else None,

@@ -48,7 +48,9 @@ LATER_TABLES = {
     "hand_off",
     "sync_undo",
     "sync_conflict",
-}  # v5, v6
+    "coverage_check",
+    "copay_payment",
+}  # v5, v6, v8
 
 
 def _rows(path, sql, params=()):

@@ -3,10 +3,13 @@
 A forked child makes status changes through the real Service and reports each
 one on a pipe only after the call returned (i.e. after COMMIT).  The parent
 kills it with SIGKILL after a random delay, 50 times, then checks the file.
+Half the arrivals are check-ins with coverage verified and a copay: those three
+rows and the outbox entry must stand or fall together.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import select
@@ -34,7 +37,9 @@ def _child(db_path, write_fd: int, seed: int) -> None:
         row = rng.choice(rows)
         current = svc.queue_row(row.id)
         try:
-            if current.status in NEXT and rng.random() < 0.8:
+            if current.status == Status.BOOKED and rng.random() < 0.4:
+                result = svc.check_in(row.id, svc.visit_coverage(row.id), 2000, "cash")
+            elif current.status in NEXT and rng.random() < 0.8:
                 result = svc.set_status(row.id, NEXT[Status(current.status)])
             else:
                 result = svc.undo_status(row.id)
@@ -75,7 +80,7 @@ def _run_once(db_path, seed: int) -> set[int]:
 def test_kill_minus_nine_fifty_times_loses_nothing(builder, db_path):
     dr = builder.provider("Dr Okafor")
     for i in range(40):
-        pat = builder.patient(f"P{i}", "Crash")
+        pat = builder.patient(f"P{i}", "Crash", payer="Acme", member_id=f"A{i}", copay_cents=2000)
         builder.appointment(pat, dr, start=builder.now + timedelta(minutes=i))
     builder.close()
 
@@ -94,6 +99,16 @@ def test_kill_minus_nine_fifty_times_loses_nothing(builder, db_path):
     # one status event per status mutation, and every event has its outbox entry
     assert len(events) == len(set(events))
     assert set(events) == outbox
+    # a check-in's coverage check and copay exist iff its outbox entry does
+    check_ins = [
+        json.loads(args)
+        for (args,) in conn.execute("SELECT args FROM outbox WHERE name = ?", ("check_in",))
+    ]
+    assert check_ins, "the child never checked anyone in"
+    checks = {r[0] for r in conn.execute("SELECT id FROM coverage_check")}
+    copays = {r[0] for r in conn.execute("SELECT id FROM copay_payment")}
+    assert checks == {a["coverage"]["check_id"] for a in check_ins}
+    assert copays == {a["copay"]["payment_id"] for a in check_ins}
     # every appointment's status is what its history says
     for appt, status in conn.execute("SELECT id, status FROM appointment"):
         last = conn.execute(

@@ -479,3 +479,46 @@ def test_slot_days_zero_leaves_schedules_out(booking_store: dict) -> None:
     assert res[booking_store["new"]]["extension"][0]["url"] == RESCHEDULED_FROM_URL
     one_day = _resources(export_bundle(booking_store["path"], now=NOW, slot_days=1), "Slot")
     assert one_day and all(s["start"] < "2026-03-03T12:00:00Z" for s in one_day)
+
+
+# ------------------------------------------------------------------ Coverage
+
+
+def test_coverage_is_exported_per_patient_with_a_payer_and_validates(tmp_path: Path) -> None:
+    from fhir.resources.R4B.coverage import Coverage
+
+    from coordtui.interop.fhir import VERIFIED_URL
+
+    b = StoreBuilder(tmp_path / "cov.db")
+    dr = b.provider("Dr Okafor")
+    ada = b.patient("Ada", "Lovelace", payer="Acme Health", member_id="ACM-1", copay_cents=1999)
+    bo = b.patient("Bo", "Diddley", payer="Self-pay")
+    b.patient("Cy", "Nobody")  # nothing on file: no Coverage
+    old = b.patient("Ada", "Lovelace", payer="Acme Health", merged_into=ada)  # a pointer now
+    visit = b.appointment(ada, dr, start=START)
+    b.close()
+    svc = Service(b.path, actor="desk1", clock=lambda: START)
+    try:  # verified at check-in, through the real mutation
+        svc.check_in(visit, svc.visit_coverage(visit), 1999, "cash")
+    finally:
+        svc.close()
+    text = export_bundle(b.path)
+    data = assert_valid_bundle(text)
+    kinds = [e["resource"]["resourceType"] for e in data["entry"]]
+    assert kinds == ["Practitioner"] + ["Patient"] * 4 + ["Coverage"] * 2 + ["Appointment"]
+    covered = {r["beneficiary"]["reference"]: r for r in (e["resource"] for e in data["entry"])
+               if r["resourceType"] == "Coverage"}  # fmt: skip
+    assert set(covered) == {f"Patient/{ada}", f"Patient/{bo}"} and f"Patient/{old}" not in covered
+    present = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in data["entry"]}
+    assert set(covered) <= present
+    acme = covered[f"Patient/{ada}"]
+    Coverage.model_validate(acme)
+    assert acme["status"] == "active" and acme["id"] == f"cov-{ada}"
+    assert acme["payor"] == [{"display": "Acme Health"}] and acme["subscriberId"] == "ACM-1"
+    ((cost,),) = [acme["costToBeneficiary"]]
+    assert cost["type"]["coding"][0]["code"] == "copay" and cost["valueMoney"] == {"value": 19.99}
+    assert acme["extension"] == [{"url": VERIFIED_URL, "valueDateTime": "2026-03-02T14:30:00Z"}]
+    self_pay = covered[f"Patient/{bo}"]
+    assert self_pay["payor"] == [{"display": "Self-pay"}]
+    assert "subscriberId" not in self_pay and "costToBeneficiary" not in self_pay
+    assert "extension" not in self_pay  # never verified

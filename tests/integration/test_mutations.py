@@ -201,3 +201,109 @@ def test_undoing_a_cancel_is_refused_once_the_time_was_booked_again(tmp_path):
         assert svc.undo_status(later)["status"] == "booked"  # a free time comes back
     finally:
         svc.close()
+
+
+# ------------------------------------- undo of a cancel: "since" means since (issue 10, #5)
+
+
+class _Clock:
+    """The service's clock, moved on by hand so 'before' and 'after' the cancel are exact."""
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime.now(UTC)
+
+    def __call__(self):
+        return self.now
+
+    def tick(self, minutes: int = 1) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def open_all_day(tmp_path):
+    """A clinic open all day (UTC), a service on a hand-moved clock, two providers."""
+    from tests.sync_env import baseline_clinic
+
+    b, ids = baseline_clinic(tmp_path / "u.db", patients=4)
+    b.close()
+    clock = _Clock()
+    svc = Service(tmp_path / "u.db", actor="desk", clock=clock)
+    yield svc, clock, ids
+    svc.close()
+
+
+def _tomorrow_at(clock, hour: int, minute: int = 0):
+    from datetime import timedelta
+
+    day = (clock.now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + timedelta(hours=hour, minutes=minute)
+
+
+def test_undo_cancel_is_not_blocked_by_a_walk_in_seen_in_the_slot_before_it(open_all_day):
+    from datetime import timedelta
+
+    svc, clock, ids = open_all_day
+    dr, (ada, bo, *_) = ids["providers"][0], ids["patients"]
+    booked = svc.book(ada, dr, clock.now + timedelta(minutes=10), "Consultation", minutes=15)
+    clock.tick()
+    svc.add_walk_in(bo, dr)  # now .. now+15: overlaps the booking, and was there first
+    clock.tick()
+    svc.set_status(booked["appointment_id"], "cancelled", "rang to cancel")
+    clock.tick()
+    assert svc.undo_status(booked["appointment_id"])["status"] == "booked"
+
+
+def _overbooked_pair(svc, clock, ids):
+    """Allowance 1; 10:00-10:30 tomorrow and, one extra, 10:00-10:15: (first, ten, spare)."""
+    dr, (p1, p2, p3, _) = ids["providers"][0], ids["patients"]
+    svc.set_provider_schedule(dr, overbook_allowance=1)
+    ten = _tomorrow_at(clock, 10)
+    first = svc.book(p1, dr, ten, "Consultation", minutes=30)["appointment_id"]
+    svc.book(p2, dr, ten, "Consultation", minutes=15)
+    return first, ten, lambda start: svc.book(p3, dr, start, "Consultation", minutes=15)
+
+
+def test_undo_cancel_within_an_overbooking_allowance_that_was_already_used(open_all_day):
+    svc, clock, ids = open_all_day
+    first, ten, book_third = _overbooked_pair(svc, clock, ids)
+    book_third(ten.replace(minute=15))  # 10:15-10:30, before the cancel too
+    clock.tick()
+    svc.set_status(first, "cancelled", "rang to cancel")
+    clock.tick()
+    assert svc.undo_status(first)["status"] == "booked"
+    assert svc.queue_row(first).status == "booked"
+
+
+def test_undo_cancel_is_refused_when_a_later_booking_used_the_overbooking_room(open_all_day):
+    svc, clock, ids = open_all_day
+    first, ten, book_third = _overbooked_pair(svc, clock, ids)
+    clock.tick()
+    svc.set_status(first, "cancelled", "rang to cancel")
+    clock.tick()
+    book_third(ten)  # took the freed room since
+    clock.tick()
+    with pytest.raises(MutationError, match="booked again since"):
+        svc.undo_status(first)
+    assert svc.queue_row(first).status == "cancelled"
+
+
+def test_an_appointment_brought_back_after_the_cancel_counts_as_taking_the_time(open_all_day):
+    svc, clock, ids = open_all_day
+    dr, (p1, p2, *_) = ids["providers"][0], ids["patients"]
+    ten = _tomorrow_at(clock, 10)
+    older = svc.book(p2, dr, ten, "Consultation")["appointment_id"]
+    clock.tick()
+    svc.set_status(older, "cancelled", "rang to cancel")
+    clock.tick()
+    first = svc.book(p1, dr, ten, "Consultation")["appointment_id"]  # the time was free
+    clock.tick()
+    svc.set_status(first, "cancelled", "rang to cancel")
+    clock.tick()
+    assert svc.undo_status(older)["status"] == "booked"  # made before, but back only now
+    clock.tick()
+    with pytest.raises(MutationError, match="booked again since"):
+        svc.undo_status(first)

@@ -1,7 +1,7 @@
 """Issue 6, bootstrap: a new workstation pulls every patient but only a window of
-appointments (a year by default), never a status event or hand-off note whose
-appointment it lacks; an old appointment that changes later still reaches it.
-Real server on loopback."""
+appointments (a year by default), never a status event, hand-off note, coverage
+check or copay whose appointment it lacks; an old appointment that changes later
+still reaches it.  Real server on loopback."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from coordtui.server import logic
+from coordtui.server import history, logic
 from tests.builders import StoreBuilder
 from tests.sync_env import ServerProcess, Workstation, dump, now_utc, sqlite_url
 
@@ -30,6 +30,11 @@ def server(request, tmp_path):
         "ada": ada,
         "bo": bo,
     }
+    for visit in ("old_done", "recent"):  # coverage checked and copay taken at both visits
+        at = now - timedelta(days=800 if visit == "old_done" else 30)
+        b.coverage_check(ada, at, appointment_id=ids[visit], payer="Acme")
+        b.copay_payment(ids[visit])
+    ids["unattached_check"] = b.coverage_check(bo, now - timedelta(days=900), payer="Self-pay")
     if request.param == "sqlite":
         url = sqlite_url(tmp_path / "server.db")
     else:
@@ -65,12 +70,16 @@ def test_a_bootstrap_takes_every_patient_and_a_year_of_appointments(server, tmp_
         booked = {ids["recent"], ids["next"]}
         assert _ids(a, "status_event", "appointment_id") == {ids["recent"]}
         assert _ids(a, "appointment_booking", "appointment_id") <= booked
+        assert _ids(a, "copay_payment", "appointment_id") == {ids["recent"]}
+        checks = {r["appointment_id"] for r in a.dump()["coverage_check"]}
+        assert checks == {ids["recent"], None}  # one not made at a visit is always sent
+        assert ids["unattached_check"] in _ids(a, "coverage_check")
         assert _orphans(a.path) == []
         # Every other synced table is the server's, whole.
         server_rows = dump(server.engine)
         mine = a.dump()
         for table in server_rows:
-            if table not in ("appointment", "appointment_booking", "status_event", "hand_off"):
+            if table not in history.BY_APPOINTMENT:
                 assert mine[table] == server_rows[table], table
         assert b.dump() == server_rows  # history_days = 0: everything
         # Past visits inside the window are on the card; older ones are on the server.

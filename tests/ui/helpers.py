@@ -12,6 +12,8 @@ from coordtui.service import Service
 def make_app(db_path: Path, clock=None, **config) -> CoordApp:
     config.setdefault("idle_lock_minutes", 0)
     config.setdefault("refresh_seconds", 0.3)
+    # `a` arrives in one key, as most tests expect; tests of the arrival step turn it on.
+    config.setdefault("coverage_check_days", 0)
     service = Service(db_path, actor="desk1", clock=clock)
     return CoordApp(service, Config(**config))
 

@@ -16,6 +16,15 @@ def test_history_days_from_file_and_env(tmp_path):
     assert load(path, env={"COORDTUI_HISTORY_DAYS": "90"}).history_days == 90
 
 
+def test_coverage_check_days_default_file_and_env(tmp_path):
+    assert load(tmp_path / "none.toml", env={}).coverage_check_days == 30  # on, monthly
+    path = tmp_path / "c.toml"
+    path.write_text("coverage_check_days = 0\n")  # the clinic turns the check off
+    assert load(path, env={}).coverage_check_days == 0
+    env = {"COORDTUI_COVERAGE_CHECK_DAYS": "7"}
+    assert load(path, env=env).coverage_check_days == 7
+
+
 def test_file_and_env_override(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(
@@ -39,6 +48,9 @@ def test_file_and_env_override(tmp_path):
         ("this is not toml", "not valid TOML"),
         ("history_days = -1", "history_days must be a whole number of days"),
         ("history_days = 'a year'", "history_days"),
+        ("coverage_check_days = -1", "coverage_check_days must be a whole number of days"),
+        ("coverage_check_days = 4000", "0 \\(off\\) to 3650"),
+        ("coverage_check_days = 'monthly'", "coverage_check_days"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path, text, message):

@@ -33,6 +33,7 @@ from coordtui.domain.slots import (
     check_booking,
     free_slots,
     nearest_alternatives,
+    retaken,
 )
 from coordtui.domain.status import ACTIVE, Status
 
@@ -641,3 +642,49 @@ def test_random_operations_keep_the_books_consistent(ops):
         for r in store:
             if r["status"] in ACTIVE and not r["override"]:
                 assert covered(OP_HOURS[r["pid"]], r["start"], r["end"])
+
+
+# ------------------------------------------ undoing a cancel: what took the time since
+
+
+def _span(start_min: int, minutes: int) -> tuple[datetime, datetime]:
+    start = at(10) + timedelta(minutes=start_min)
+    return start, start + timedelta(minutes=minutes)
+
+
+def test_overlaps_that_were_there_at_the_cancel_never_block_the_undo():
+    restored = _span(0, 30)
+    earlier = [_span(0, 15), _span(0, 30), _span(15, 15)]  # a double-booked slot, a walk-in
+    assert not retaken(restored, earlier, [], allowance=0)
+
+
+def test_a_later_booking_in_the_time_blocks_it_unless_the_allowance_has_room():
+    restored = _span(0, 30)
+    assert retaken(restored, [], [_span(10, 15)], allowance=0)
+    assert not retaken(restored, [], [_span(10, 15)], allowance=1)
+    assert retaken(restored, [_span(0, 15)], [_span(10, 15)], allowance=1)  # 3 at 10:10
+    assert not retaken(restored, [_span(20, 10)], [_span(0, 15)], allowance=1)  # never 3
+    assert not retaken(restored, [], [_span(30, 15), _span(-15, 15)], allowance=0)  # touching
+
+
+spans = st.tuples(st.integers(-60, 90), st.integers(1, 60)).map(lambda t: _span(*t))
+
+
+@given(
+    earlier=st.lists(spans, max_size=4),
+    later=st.lists(spans, max_size=4),
+    allowance=st.integers(0, 2),
+)
+def test_retaken_matches_a_minute_by_minute_count(earlier, later, allowance):
+    """Blocked iff at some minute of the span a later booking is in progress and the
+    span would make more than allowance + 1 at once there."""
+    start, end = restored = _span(0, 30)
+
+    def on(spans, moment):
+        return sum(1 for s, e in spans if s <= moment < e)
+
+    minutes = [start + timedelta(minutes=m) for m in range(int((end - start).seconds // 60))]
+    expected = any(
+        on(later, m) and 1 + on(earlier, m) + on(later, m) > allowance + 1 for m in minutes
+    )
+    assert retaken(restored, earlier, later, allowance) == expected

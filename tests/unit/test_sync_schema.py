@@ -12,7 +12,7 @@ from coordtui.sync.rows import SYNCED
 
 # SYNC_SCHEMA -> fingerprint of the synced tables' columns.  A change to a synced
 # table changes the fingerprint: bump SYNC_SCHEMA and record the new one here.
-KNOWN = {6: "235d4a25f37e"}
+KNOWN = {6: "235d4a25f37e", 7: "7c7957430b40"}  # 7: coverage_check, copay_payment
 
 
 def _fingerprint() -> str:
