@@ -16,7 +16,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, Select, Static
 
 from coordtui.domain.coverage import (
@@ -29,31 +28,29 @@ from coordtui.domain.coverage import (
 from coordtui.domain.days import local
 from coordtui.domain.patient import read_money_cents
 from coordtui.domain.text import clean
+from coordtui.screens.dialog import SavingDialog
 from coordtui.store.coverage_reads import VisitCoverage
 from coordtui.store.reads import QueueRow
 from coordtui.widgets.safe_input import SafeInput
 
-# Mutation argument -> the dialog field whose message line shows its refusal.
-FIELDS = {"amount_cents": "amount", "method": "method"}
 
-
-class ArrivalScreen(ModalScreen[QueueRow | None]):
-    """Dismisses with the queue row as committed, or None when left with Escape."""
+class ArrivalScreen(SavingDialog):
+    """Dismisses with the check_in result (``row``: the queue row as committed), or None."""
 
     CSS_PATH = "arrival.tcss"
     BINDINGS = [
         Binding("ctrl+s", "check_in(False)", "Check in", id="arrival.check_in"),
         Binding("ctrl+t", "check_in(True)", "Verified today + check in", id="arrival.verify"),
-        Binding("escape", "cancel", "Cancel", id="arrival.cancel"),
+        Binding("escape", "cancel", "Back", id="arrival.cancel"),
     ]
+    FIELD_WIDGETS = {"amount_cents": "amount", "method": "method"}
 
     def __init__(self, row: QueueRow, who: Text, privacy: bool = False):
-        super().__init__()
+        super().__init__(save=self._job)
         self.row = row
         self.who = who
         self.privacy = privacy
         self.visit: VisitCoverage | None = None
-        self._saving = False
 
     def compose(self) -> ComposeResult:
         service = self.app.service
@@ -87,8 +84,6 @@ class ArrivalScreen(ModalScreen[QueueRow | None]):
             yield Label(self._keys_text(), id="keys")
 
     def on_mount(self) -> None:
-        for name in ("#e-amount", "#e-method", "#error"):
-            self._say(name, "")
         self.query_one("#amount").focus()
 
     # ------------------------------------------------------------ painting
@@ -135,7 +130,7 @@ class ArrivalScreen(ModalScreen[QueueRow | None]):
         keys = "Enter check in   "
         if self.visit is not None and self.visit.on_file:
             keys += "Ctrl+T verified today + check in   "
-        return Text(keys + "Esc cancel", style="bold")
+        return Text(keys + "Esc back", style="bold")
 
     # ------------------------------------------------------------- actions
 
@@ -151,51 +146,32 @@ class ArrivalScreen(ModalScreen[QueueRow | None]):
         event.stop()
         self.action_check_in(False)
 
-    def _say(self, selector: str, message: str) -> None:
-        """A message line takes room only while it has something to say."""
-        label = self.query_one(selector, Label)
-        label.update(Text(clean(message)))
-        label.display = bool(message)
-
-    def _error(self, field: str, message: str) -> None:
-        target = field if field in FIELDS.values() else ""
-        self._say(f"#e-{target}" if target else "#error", message)
-        if target:
-            self.query_one(f"#{target}").focus()
-
     def action_check_in(self, verify: bool) -> None:
-        if self._saving or self.visit is None or (verify and not self.visit.on_file):
+        if self.visit is None or (verify and not self.visit.on_file):
             return
-        for name in ("#e-amount", "#e-method", "#error"):
-            self._say(name, "")
         cents = read_money_cents(self.query_one("#amount", SafeInput).value)
         if isinstance(cents, str):
-            self._error("amount", f"Copay collected must be {AMOUNT_HINT}.")
+            self.show_error(f"Copay collected must be {AMOUNT_HINT}.", "amount_cents")
             return
-        method = str(self.query_one("#method", Select).value)
-        service, row, seen = self.app.service, self.row, self.visit if verify else None
-        self._saving = True
+        self.submit(self.visit if verify else None, cents, str(self.query_one("#method").value))
 
-        def job() -> QueueRow | None:
-            service.check_in(row.id, seen, cents, method)
-            return service.queue_row(row.id)  # read back on the writer: what was committed
+    def _job(self, seen: VisitCoverage | None, cents: int, method: str):
+        service, row = self.app.service, self.row
+        self._said = "Checked in"
+        if seen is not None:
+            self._said += ", coverage verified"
+        if cents:
+            self._said += f", copay {format_money(cents)} {METHODS[method].lower()}"
 
-        def done(result: QueueRow | None, error) -> None:
-            self._saving = False
-            if error:
-                errors = getattr(error, "errors", {}) or {"": str(error)}
-                for key, message in errors.items():
-                    self._error(FIELDS.get(key, ""), message)
-                return
-            said = "Checked in"
-            if seen is not None:
-                said += ", coverage verified"
-            if cents:
-                said += f", copay {format_money(cents)} {METHODS[method].lower()}"
-            self.app.notify(said + ".", markup=False, timeout=3)
-            self.dismiss(result)
+        def job() -> dict:
+            result = service.check_in(row.id, seen, cents, method)
+            # Read back on the writer: the queue shows what was committed.
+            return {**result, "row": service.queue_row(row.id)}
 
-        self.app.write(job, done)
+        return job
+
+    def saved(self, result) -> None:
+        self.app.notify(self._said + ".", markup=False, timeout=3)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -32,6 +32,11 @@ Job = Callable[[], Any]
 class SavingDialog(ModalScreen):
     """Base for modal forms and questions whose answer is a write."""
 
+    # A message line takes room only while it has something to say (80x24 is tight).
+    DEFAULT_CSS = """
+    SavingDialog .error, SavingDialog #error { display: none; }
+    """
+
     # The field a refusal about a mutation argument concerns: {arg: widget id}; its
     # message goes in ``Label#e-<widget id>`` (else ``#error``) and the focus to the widget.
     FIELD_WIDGETS: dict[str, str] = {}
@@ -76,6 +81,7 @@ class SavingDialog(ModalScreen):
     def clear_errors(self) -> None:
         for label in self.query("Label.error, Label#error"):
             label.update("")
+            label.display = False
 
     def show_error(self, message: str, field: str | None = None) -> None:
         """The message beside ``field`` (its ``#e-`` label), else in ``#error``; focus it."""
@@ -83,6 +89,7 @@ class SavingDialog(ModalScreen):
         labels = self.query(f"#e-{widget_id}") if widget_id else []
         label = labels[0] if labels else self.query_one("#error", Label)
         label.update(Text(clean(message)))
+        label.display = True
         if widget_id:
             with contextlib.suppress(NoMatches):
                 self.query_one(f"#{widget_id}").focus()
@@ -101,4 +108,6 @@ class SavingDialog(ModalScreen):
         if not errors:
             self.show_error(str(error))
         elif not shown_general and str(error) not in errors.values():
-            self.query_one("#error", Label).update(Text(clean(str(error))))
+            label = self.query_one("#error", Label)
+            label.update(Text(clean(str(error))))
+            label.display = True

@@ -432,7 +432,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
                 ),
                 lambda result: self._written(result, f"{LABELS[status]}."),
             )
-        elif status == Status.ARRIVED and row.status == Status.BOOKED and self._coverage_on():
+        elif status == Status.ARRIVED and self._coverage_on():
             self._arrival_step(row, Text(patient_label(row, self.privacy)))
         else:
             self._write(self._status_job(row, status, ""), f"{LABELS[status]}.")
@@ -445,11 +445,9 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         """`a` with the coverage check on: the dialog saves the arrival itself (check_in)."""
         from coordtui.screens.arrival import ArrivalScreen
 
-        def closed(saved: QueueRow | None) -> None:
-            if saved is not None:
-                self.post_message(self.Written(saved, None, None))
-
-        self.app.push_screen(ArrivalScreen(row, name, self.privacy), closed)
+        self.app.push_screen(
+            ArrivalScreen(row, name, self.privacy), lambda result: self._written(result, "")
+        )
 
     def _status_job(self, row: QueueRow, status: Status, reason: str):
         if status == Status.CANCELLED:  # a freed slot may go to the waitlist

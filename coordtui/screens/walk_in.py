@@ -71,7 +71,9 @@ class WalkInScreen(SavingDialog):
             yield Label(Text("Add a walk-in (arrives now)", style="bold"))
             yield Horizontal(
                 Label("Patient"),
-                SafeInput(placeholder="name, DOB, phone or record number", id="patient"),
+                SafeInput(
+                    placeholder="name, DOB, phone or record number", id="patient", compact=True
+                ),
                 classes="row",
             )
             yield OptionList(id="matches", compact=True)
@@ -91,7 +93,9 @@ class WalkInScreen(SavingDialog):
             yield Label("", id="e-provider", classes="error")
             yield Horizontal(
                 Label("Reason"),
-                SafeInput(placeholder="optional; Enter saves", id="reason", max_length=200),
+                SafeInput(
+                    placeholder="optional; Enter saves", id="reason", max_length=200, compact=True
+                ),
                 classes="row",
             )
             yield Label("", id="error", classes="error")

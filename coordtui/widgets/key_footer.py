@@ -21,15 +21,18 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
-        width = self.app.size.width
+        width = self.app.size.width - 2  # slack: the row must never be cut at the edge
         helps = [k for k in keys if getattr(k, "action", None) in HELP_ACTIONS]
         others = [k for k in keys if k not in helps]
 
         def cells(widgets) -> int:  # "key description", one space between keys
-            return sum(
-                len(getattr(w, "key_display", "")) + 1 + len(getattr(w, "description", "")) + 1
-                for w in widgets
-            ) - 1
+            return (
+                sum(
+                    len(getattr(w, "key_display", "")) + 1 + len(getattr(w, "description", "")) + 1
+                    for w in widgets
+                )
+                - 1
+            )
 
         while others and cells(others) + cells(helps) > width:
             others.pop()  # the last keys give way; F1 lists them all

@@ -22,6 +22,7 @@ WEEK = {
     d: [["08:00", "12:00"], ["13:00", "17:00"]]
     for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 }
+COVERED = {"payer": "Acme Health PPO", "member_id": "ACM123456789", "copay_cents": 2500}
 PEOPLE = [
     ("Ada", "Lovelace", "done", -240),
     ("José", "García Márquez", "done", -200),
@@ -53,6 +54,7 @@ def build(path: Path) -> dict[str, str]:
             dob=datetime(1950 + 5 * i, 1 + i % 12, 10).date(),
             phone=f"+1617555{1000 + i:04d}",
             interpreter_needed=(i == 7),
+            **(COVERED if i == 7 else {}),
         )
         ids[family] = pat
         start = NOW + timedelta(minutes=offset)

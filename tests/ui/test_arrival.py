@@ -12,7 +12,7 @@ from coordtui.domain.days import parse_db
 from coordtui.screens.arrival import ArrivalScreen
 from tests.conftest import wait_for
 from tests.ui.helpers import make_app, screen_text, table
-from tests.ui.test_queue_snapshots import NOW, fixed_day  # noqa: F401 (fixture)
+from tests.ui.snapshot_clinic import NOW
 
 ON = {"coverage_check_days": 30}
 
@@ -45,23 +45,6 @@ def _app(db_path, **config):
 async def _open(pilot, app):
     await pilot.press("a")
     await wait_for(pilot, lambda: isinstance(app.screen, ArrivalScreen))
-
-
-def test_arrival_dialog_80x24(snap_compare, fixed_day):  # noqa: F811
-    conn = sqlite3.connect(fixed_day)
-    conn.execute(
-        "UPDATE patient SET payer = 'Acme Health PPO', member_id = 'ACM123456789', "
-        "copay_cents = 2500 WHERE record_number = 'MRN1007'"
-    )
-    conn.commit()
-    conn.close()
-
-    async def run_before(pilot):
-        await pilot.press("down", "down", "down")  # from Zoë (in room) to Dmitri (booked)
-        await wait_for(pilot, lambda: table(pilot.app).selected.given_name == "Dmitri")
-        await _open(pilot, pilot.app)
-
-    assert snap_compare(_app(fixed_day, **ON), terminal_size=(80, 24), run_before=run_before)
 
 
 def _field(app, selector: str) -> str:

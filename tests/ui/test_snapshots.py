@@ -10,6 +10,7 @@ The queue, Lookup and Book are also taken at 160x48 and in monochrome.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -73,9 +74,7 @@ def _search_done(app, text: str) -> bool:
     return bool(search) and search.first().query_text == text and bool(search.first().hits)
 
 
-to_card = go(
-    "f3", *"MRN1000", until="LookupScreen", ready=lambda app: _search_done(app, "MRN1000")
-)
+to_card = go("f3", *"MRN1000", until="LookupScreen", ready=lambda app: _search_done(app, "MRN1000"))
 to_card = then(to_card, go("enter", until="PatientScreen"))
 to_book = go("f4", until="BookScreen", ready=_rows("slots"))
 
@@ -203,6 +202,12 @@ CASES = [
         ("Mark no-show?", "Иванов, Dmitri · Fri 27 Nov 14:15-14:30 · Dr Okafor", "n / Esc"),
     ),
     Case(
+        "arrival",
+        then(on_booked, go("a", until="ArrivalScreen")),
+        ("Check in: Иванов, Dmitri", "Acme Health PPO", "ACM123456789", "25.00", "Esc back"),
+        extra={"coverage_check_days": 30},
+    ),
+    Case(
         "recall_form",
         then(on_booked, go("F", until="RecallFormScreen")),
         ("Recall (follow-up due) for Иванов, Dmitri", "Esc back"),
@@ -305,18 +310,19 @@ def clinic(tmp_path):
 @pytest.mark.parametrize(("case", "size", "mono"), list(_params()))
 def test_snapshot(snap_compare, clinic, case: Case, size, mono):
     config = {"theme": "monochrome"} if mono else {}
+    config.update(case.extra)
     app = make_app(clinic, clock=lambda: NOW, user="desk1", **config)
 
     async def run_before(pilot) -> None:
         await case.steps(pilot)
+
         def settled() -> bool:
             text = screen_text(pilot.app)
             return all(w in text for w in case.shows) and case.leave.lower() in text.lower()
 
-        try:  # workers and the footer settle after the keys; then every item must show
+        # Workers and the footer settle after the keys; the assertions below say what is missing.
+        with contextlib.suppress(AssertionError):
             await wait_for(pilot, settled)
-        except AssertionError:
-            pass  # the assertions below say what is missing
         text = screen_text(pilot.app)
         lines = text.splitlines()
         assert len(lines) == size[1] and all(len(line) <= size[0] for line in lines)
