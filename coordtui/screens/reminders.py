@@ -55,7 +55,7 @@ class RemindersScreen(Screen):
         *day_bindings("reminders"),
         Binding("escape", "back", "Back", id="reminders.back"),
     ]
-    HELP_NOTES = ("Each answer logs the reminder call and moves to the next patient.",)
+    HELP_NOTES = ("Each answer logs the reminder call (shown as ✓ in Called).",)
 
     def __init__(self, day: date):
         super().__init__()
@@ -99,11 +99,7 @@ class RemindersScreen(Screen):
         def done(_result, error) -> None:
             if error:
                 self.app.notify(str(error), severity="error", markup=False)
-                self.load()
-                return
-            self.load()
-            if table.selected is not None and table.selected.appointment_id == row.appointment_id:
-                table.move_cursor(table.cursor_row + 1)  # on to the next patient to call
+            self.load()  # the cursor stays on the patient just marked (Down for the next)
 
         self.app.write(lambda: self.app.service.log_reminder(row.appointment_id, outcome), done)
 

@@ -157,10 +157,10 @@ class WaitlistScreen(ExplainsDisabledKeys, Screen):
                 Wording(enter="take off the list", escape="keep waiting"),
                 save=lambda reason: lambda: self.app.service.waitlist_close(row.id, reason),
             ),
-            lambda result: result is not None and self._closed(),
+            lambda result: result is not None and self._taken_off(),
         )
 
-    def _closed(self) -> None:
+    def _taken_off(self) -> None:
         self.query_one("#message", Label).update(
             Text("Taken off the waitlist (kept, not deleted).")
         )
