@@ -113,6 +113,19 @@ def _migrate_to_7(conn) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _migrate_to_8(conn) -> None:
+    """Lookup: merged records' numbers, Cyrillic/Greek/Arabic romanised, a skeleton column.
+
+    The search index is workstation-only derived data (never synced, so the
+    sync schema is unchanged): its tables are dropped and built again from
+    the patient rows, in this migration's transaction.
+    """
+    raw = conn.connection.driver_connection
+    search.drop_schema(raw)
+    search.create_schema(raw)
+    search.rebuild_index(raw)
+
+
 # version -> step that upgrades from version-1; each runs in one transaction.
 MIGRATIONS: dict[int, Callable] = {
     1: _migrate_to_1,
@@ -122,6 +135,7 @@ MIGRATIONS: dict[int, Callable] = {
     5: _migrate_to_5,
     6: _migrate_to_6,
     7: _migrate_to_7,
+    8: _migrate_to_8,
 }
 
 

@@ -39,7 +39,12 @@ def parse(text: str, order: str = "DMY"):
         ("anne-marie smith-jones", ("anne", "marie", "smith", "jones")),
         ("García Márquez", ("garcia", "marquez")),
         ("王伟", ("王伟",)),
-        ("Дмитрий", ("дмитрии",)),  # fold() drops the breve, on both sides alike
+        # Cyrillic, Greek and Arabic words are searched by their romanisation, which
+        # the index also holds for names written in those scripts (й is read before folding).
+        ("Дмитрий", ("dmitriy",)),
+        ("Παπαδόπουλος", ("papadopoulos",)),
+        ("محمد", ("mhmd",)),
+        ("Шевченко-Smith", ("shevchenko", "smith")),
         ("Müller", ("muller",)),
     ],
 )
