@@ -175,6 +175,24 @@ def _cyrillic_char(ch: str) -> str:
     return _CYRILLIC.get(base, "") if base != ch else _ascii_rest(ch)
 
 
+def _runs(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut into runs in and out of the three scripts.
+
+    A combining mark stays with the run of the letter before it, so that
+    и + breve composes to й, and a mark on an Arabic letter goes with it.
+    """
+    runs: list[tuple[bool, list[str]]] = []
+    for ch in text:
+        inside = bool(_script(ch)) or (
+            bool(runs) and runs[-1][0] and unicodedata.combining(ch) != 0
+        )
+        if runs and runs[-1][0] == inside:
+            runs[-1][1].append(ch)
+        else:
+            runs.append((inside, [ch]))
+    return [(inside, "".join(chars)) for inside, chars in runs]
+
+
 @lru_cache(maxsize=65536)
 def romanize(text: str) -> str:
     """``text`` with its Cyrillic, Greek and Arabic letters in Latin, lowercase.
@@ -186,8 +204,6 @@ def romanize(text: str) -> str:
     """
     if not isinstance(text, str) or not text:
         return ""
-    # NFC first so that й and ё (a letter and a mark in NFD) are looked up whole.
-    lowered = unicodedata.normalize("NFC", text).lower()
     out: list[str] = []
     word: list[str] = []
     kind = ""
@@ -200,26 +216,33 @@ def romanize(text: str) -> str:
             word.clear()
         kind = ""
 
-    for ch in lowered:
-        script = _script(ch)
-        if script == "cyrillic":
+    for inside, run in _runs(text):
+        # NFC so that й and ё (a letter and a mark in NFD) are looked up whole.
+        normal = unicodedata.normalize("NFC", run).lower()
+        if not inside:
             flush()
-            out.append(_cyrillic_char(ch))
-        elif script:
-            if kind != script:
+            out.append(normal)
+            continue
+        for ch in normal:
+            script = _script(ch)
+            if script == "cyrillic":
                 flush()
-                kind = script
-            compat = unicodedata.normalize("NFKC", ch)  # presentation forms -> letters
-            # Greek loses its accents; Arabic keeps hamza letters (أ إ ؤ ئ) whole
-            # and drops only the separate marks (short vowels, shadda).
-            word.extend(
-                _strip_marks(compat)
-                if script == "greek"
-                else (c for c in compat if not unicodedata.combining(c))
-            )
-        else:
-            flush()
-            out.append(ch)
+                out.append(_cyrillic_char(ch))
+            elif script:
+                if kind != script:
+                    flush()
+                    kind = script
+                compat = unicodedata.normalize("NFKC", ch)  # presentation forms -> letters
+                # Greek loses its accents; Arabic keeps hamza letters (أ إ ؤ ئ) whole
+                # and drops only the separate marks (short vowels, shadda).
+                word.extend(
+                    _strip_marks(compat)
+                    if script == "greek"
+                    else (c for c in compat if not unicodedata.combining(c))
+                )
+            else:  # a mark, or what NFC made of a sign of the script (· from ano teleia)
+                flush()
+                out.append(_ascii_rest(ch))
     flush()
     return "".join(out)
 

@@ -555,6 +555,25 @@ class _Clause:
     def level(self, lead: set[str], rest: set[str]) -> int:
         """The best level a document (its two token sets) meets: the Python twin of ``levels``."""
         t = self.token
+        if self.kind == "name" and self.written:
+            # Typed in Cyrillic, Greek or Arabic: the name as written ranks as any
+            # name does; a match through the romanisation ``t`` one level lower.
+            written = self.written
+            if any(w in lead for w in written):
+                return 3
+            if (
+                t in lead
+                or any(w in rest for w in written)
+                or any(x.startswith(w) for x in lead for w in written)
+            ):
+                return 2
+            if (
+                t in rest
+                or self.fuzzy & (lead | rest)
+                or any(x.startswith(w) for x in lead | rest for w in (t, *written))
+            ):
+                return 1
+            return 0
         if self.kind == "name":
             if t in lead:
                 return 3
@@ -687,19 +706,29 @@ def _prefix_expr(token: str, words: list[str]) -> str:
 
 
 def _name_clause(conn: sqlite3.Connection, token: str, written: tuple[str, ...] = ()) -> _Clause:
-    words = _words_from(conn, token, MAX_EXPANSION)
+    """A typed name word; ``written`` holds what was typed when ``token`` romanises it."""
+    written = () if written == (token,) else written
     near = _fuzzy(conn, token, arabic=any(is_abjad(w) for w in written))
     fuzzy = near.typos | near.translit | near.sounds
-    levels: dict[int, str] = {}
-    weak = [_q(w) for w in sorted(fuzzy)]
-    if words:
+    exact: list[str] = []
+    good: list[str] = []
+    weak: list[str] = []
+    for word in written or (token,):  # as typed: the usual levels
+        words = _words_from(conn, word, MAX_EXPANSION)
+        if words:
+            prefix = _prefix_expr(word, words)
+            if word in words:
+                exact.append("lead : " + _q(word))
+            good += [f"lead : {prefix}", f"rest : {_q(word)}"]
+            weak.append("rest : " + prefix)
+    if written and (words := _words_from(conn, token, MAX_EXPANSION)):
+        # Through the romanisation: one level lower (an exact match counts as a prefix).
         prefix = _prefix_expr(token, words)
         if token in words:
-            levels[3] = "lead : " + _q(token)
-        levels[2] = _any([f"lead : {prefix}", f"rest : {_q(token)}"])
-        weak.insert(0, "rest : " + prefix)
-    if weak:
-        levels[1] = _any(weak)
+            good.append("lead : " + _q(token))
+        weak.append(prefix)  # either column, whole or prefix
+    weak += [_q(w) for w in sorted(fuzzy)]
+    levels = {lvl: _any(exprs) for lvl, exprs in ((3, exact), (2, good), (1, weak)) if exprs}
     return _Clause(
         "name",
         levels,
@@ -707,7 +736,7 @@ def _name_clause(conn: sqlite3.Connection, token: str, written: tuple[str, ...] 
         fuzzy=fuzzy,
         typos=near.typos,
         translit=near.translit,
-        written=written if written != (token,) else (),
+        written=written,
     )
 
 
@@ -766,7 +795,12 @@ def _tiers(clauses: list[_Clause], words: int) -> list[_Tier]:
     names = [c for c in clauses if c.kind == "name"]
     cover = _q(f"9n{words}") if words else ""
     if names and all(3 in c.levels for c in names):
-        top = [_q(c.token) if c.kind == "name" else c.levels[max(c.levels)] for c in clauses]
+        top = [
+            _any([_q(w) for w in c.written or (c.token,)])
+            if c.kind == "name"
+            else c.levels[max(c.levels)]
+            for c in clauses
+        ]
         tiers.append(_Tier(1.0, " AND ".join([*top, cover]), full=True))
     levels: list[tuple[int, str]] = []
     if len(clauses) <= 3:
@@ -804,7 +838,11 @@ def _tier_of(clauses: list[_Clause], tiers: list[_Tier], words: int, doc: Doc) -
     covered = f"9n{words}" in rest
     whole = (
         covered
-        and all(c.token in lead or c.token in rest for c in clauses if c.kind == "name")
+        and all(
+            any(w in lead or w in rest for w in c.written or (c.token,))
+            for c in clauses
+            if c.kind == "name"
+        )
         and all(
             lvl == max(c.levels) for c, lvl in zip(clauses, levels, strict=True) if c.kind != "name"
         )

@@ -22,11 +22,13 @@ Markers contain a digit, which name words never do:
           when that record changes)
 ========  ==========================================================
 
-Names in Cyrillic, Greek and Arabic script are indexed as written and as
-romanised (coordtui.domain.translit), in the same column as the word they
-come from, so "shev" lists Шевченко where a name starts.  The romanisations
-of Arabic-script words are kept apart in the vocabulary (``abjad``): they
-are consonant frames, matched by skeleton rather than spelling.
+Names in Cyrillic, Greek and Arabic script are indexed as written (in
+``lead`` and ``rest`` like any name) and romanised (coordtui.domain.translit)
+in ``rest`` only: a name matched through its romanisation ranks below one
+matched as written, so "ivanov" lists Ivanov before Иванов, and "иванов"
+lists Иванов before Ivanov.  The romanisations of Arabic-script words are
+kept apart in the vocabulary (``abjad``): they are consonant frames, matched
+by skeleton rather than spelling.
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ def name_doc(given: str, family: str, preferred: str, roman: bool = True) -> Nam
     written = [part_tokens(f) for f in fields]
     romans = [_romanized(f) if roman else _NO_ROMAN for f in fields]
     lead: dict[str, None] = {}
-    for words, extra in itertools.chain(written, ((r[0], r[1]) for r in romans)):
+    for words, extra in written:
         if words:
             lead[words[0]] = None
             if len(words) > 1:
