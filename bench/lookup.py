@@ -43,8 +43,10 @@ SEARCH_OBJECTS = (
     "patient_fts_config",
     "search_vocab",
     "ix_search_vocab_sound",
+    "ix_search_vocab_skel",
     "search_typo",
     "ix_appointment_patient_start",
+    "ix_patient_merged_into",
 )
 
 

@@ -23,8 +23,11 @@ scores 3 when it is a whole word where a name starts (first word of the
 family, given or preferred name), 2 for a prefix of such a word or a whole
 inner word ("smith" in Bouchard-Smith), 1 for a prefix of an inner word or
 a word one typo away or sounding alike; so "smi" lists Smith before
-Bouchard-Smith.  Identifiers score 3 (phone ends with the digits, record
-number equal, initial + last 4) or 2 (record number starts with it); a DOB 3.
+Bouchard-Smith.  A word typed in Cyrillic, Greek or Arabic script scores
+those levels as written, and one level lower through its romanisation, so
+each spelling lists its own script first.  Identifiers score 3 (phone ends
+with the digits, record number equal, a merged-away record's number equal,
+initial + last 4) or 2 (record number starts with it); a DOB 3.
 A tier is a sum of levels (up to three clauses; beyond that, the lowest
 level), and with two or more name words each tier first lists the patients
 whose whole name the words cover (a ``9n`` word-count token), so "smoth
@@ -42,11 +45,11 @@ the two paths in agreement.
 ``patient_search``) has two columns: ``lead`` (the words names start with,
 and joined forms: "smithjones", "obrien", 王伟 for family+given written
 without a space) and ``rest`` (inner words, apostrophe parts "o"/"brien",
-and marker tokens).  Markers contain digits, which name words never do:
-``9d`` date of birth, ``9p`` phone digits *reversed* (so "ends with 1234" is
-the prefix query ``9p4321*``), ``9r`` record number folded (and its digits
-alone), ``9i`` family initial + last 4 of a phone or the record number,
-``9n`` how many words the name has.  Folding (case, accents, NFC/NFD) is
+romanised names, and marker tokens).  What one patient's entry holds, the
+markers (``9d`` DOB, ``9p`` reversed phone digits so that "ends with 1234"
+is the prefix query ``9p4321*``, ``9r`` record number, ``9i`` S1234, ``9n``
+word count, ``9m``/``9j``/``9x`` merged-away records) included, is decided
+in coordtui.store.search_docs.  Folding (case, accents, NFC/NFD) is
 done by coordtui.domain.query for the index and the query alike, so the
 FTS ``ascii`` tokenizer only splits at spaces and never alters a token, and
 FTS syntax typed into the box never reaches FTS5: every term in a MATCH is
@@ -64,12 +67,19 @@ be deleted from the index: FTS5 needs the old tokens to remove them.
 ``search_typo`` holds every word and its one-letter deletions (SymSpell),
 so the words one edit from a typed word are a few key lookups away and are
 confirmed with rapidfuzz (OSA distance 1, so the transposition ``jhon``
-finds ``john``); ``search_vocab.sound`` holds the jellyfish metaphone code.
+finds ``john``); ``search_vocab.sound`` holds the jellyfish metaphone code,
+and a sound-alike must also share ``SOUND_FLOOR`` of its letters with the
+typed word, or "zzz" would list every name that starts with an S sound.
+``search_vocab.skel`` holds the consonant frame (coordtui.domain.translit),
+by which a Latin spelling meets the romanisation of an Arabic-script name
+(``abjad``), which writes few vowels: Mohammed, Muhammad -> mhmd <- محمد.
 
 Upkeep: ``index_patient`` / ``remove_patient`` run inside the caller's
-transaction (the mutation's), so the index never disagrees with committed
-rows; ``rebuild_index`` rebuilds everything in bulk (migration, seeding,
-imports).  Merged patients are not indexed at all.
+transaction (the mutation's, or a sync page's), so the index never disagrees
+with committed rows; ``rebuild_index`` rebuilds everything in bulk
+(migration, seeding, imports, a first sync).  A merged-away patient has no
+entry of its own: the record it leads to (the end of its merge chain)
+carries its record number, so the old number finds the survivor.
 """
 
 from __future__ import annotations

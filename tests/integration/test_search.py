@@ -527,7 +527,7 @@ def test_a_version_7_store_migrates_to_the_new_lookup_index(builder, db_path):
         conn.execute("INSERT INTO patient_fts (patient_fts) VALUES ('rebuild')")
         conn.execute("PRAGMA user_version=7")
     open_store(db_path).dispose()
-    assert schema_version(db_path) == SCHEMA_VERSION == 8
+    assert schema_version(db_path) == SCHEMA_VERSION >= 8
     hits = find(db_path, "MRN0002")
     assert [h.patient_id for h in hits] == [survivor] and hits[0].merged_record == "MRN0002"
     assert [h.patient_id for h in find(db_path, "shevchenko taras")] == [survivor]
