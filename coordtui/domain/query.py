@@ -119,6 +119,20 @@ def name_pieces(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _typed_words(text: str) -> list[str]:
+    """``text`` cut where ``name_pieces`` would cut it, but not folded (for romanising)."""
+    words, current = [], []
+    for ch in text.translate(_TO_APOSTROPHE):
+        if ch == "'" or unicodedata.category(ch)[0] in "LM":
+            current.append(ch)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return words
+
+
 def name_words(text: str) -> tuple[str, ...]:
     """The words of a name as people type them whole: "O'Brien-Smith" -> obrien, smith."""
     return tuple(w for w in (p.replace("'", "") for p in name_pieces(text)) if w)
@@ -243,9 +257,14 @@ def parse_query(text: str, date_order: str = "DMY", today: date | None = None) -
         if any(c.isdigit() for c in chunk):
             keep(_identifier(chunk))  # a record number like MRN-1000123, or S1234
             continue
-        written = name_words(chunk)
-        for word in name_words(romanize(chunk)) if has_romanizable(chunk) else written:
-            names.setdefault(word, written)
+        for piece in _typed_words(chunk):
+            if not has_romanizable(piece):
+                for word in name_words(piece):
+                    names.setdefault(word, (word,))
+                continue
+            written = name_words(piece)  # one word as typed; its romanisation may be two
+            for word in name_words(romanize(piece)):  # (الحسن -> al hsn)
+                names.setdefault(word, written)
     unique = tuple(names)[:MAX_NAME_TOKENS]
     return ParsedQuery(
         raw=raw,

@@ -97,6 +97,15 @@ def test_a_romanised_name_is_a_whole_name_and_a_prefix(db_path, builder):
     assert [h.patient_id for h in find(db_path, "шевч")] == [taras, shevchuk]
 
 
+def test_latin_words_of_one_hyphenated_name_stay_separate(db_path, builder):
+    """Seo-yeon is two words: Seo-jun has one of them, so it is not a whole-name match."""
+    yeon = builder.patient("Seo-yeon", "Choi")
+    jun = builder.patient("Seo-jun", "Choi")
+    hits = find(db_path, "Choi Seo-yeon")
+    assert [h.patient_id for h in hits[:1]] == [yeon] and hits[0].score == 1.0
+    assert all(h.score < 1.0 for h in hits if h.patient_id == jun)
+
+
 def test_s1234_works_with_the_latin_initial(db_path, builder):
     pid = builder.patient("Тарас", "Шевченко", phone="+16172531234", record_number="AB-1861")
     assert [h.patient_id for h in find(db_path, "S1234")] == [pid]

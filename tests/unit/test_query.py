@@ -213,3 +213,17 @@ def test_nfc_and_nfd_parse_alike(text):
     nfc = parse_query(unicodedata.normalize("NFC", text), today=TODAY)
     nfd = parse_query(unicodedata.normalize("NFD", text), today=TODAY)
     assert nfc.names == nfd.names
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("Choi Seo-yeon", (("choi",), ("seo",), ("yeon",))),  # Latin: each word is itself
+        ("Шевченко-Smith", (("шевченко",), ("smith",))),  # romanised word by word
+        ("الحسن محمد", (("الحسن",), ("الحسن",), ("محمد",))),  # al, hsn: one word typed
+        ("مُحَمَّد", (("محمد",),)),  # vowel marks do not cut a word
+    ],
+)
+def test_each_name_word_keeps_what_was_typed_for_it(text, written):
+    q = parse(text)
+    assert q.written == written and len(q.names) == len(written)
