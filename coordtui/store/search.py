@@ -160,15 +160,9 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS ix_patient_merged_into ON patient (merged_into) "
     "WHERE merged_into IS NOT NULL",
 )
-# Everything SCHEMA makes but the appointment/patient indexes: what a migration that
-# changes the index's shape drops before building it again.
-_OWN_OBJECTS = (
-    ("table", "patient_fts_terms"),
-    ("table", "patient_fts"),
-    ("table", "patient_search"),
-    ("table", "search_vocab"),
-    ("table", "search_typo"),
-)
+# The tables SCHEMA makes (their indexes go with them), for a migration that changes
+# the index's shape: it drops them and builds the index again.
+_OWN_TABLES = ("patient_fts_terms", "patient_fts", "patient_search", "search_vocab", "search_typo")
 
 _SKIP_STATUSES = ("cancelled", "entered_in_error")
 
@@ -189,7 +183,7 @@ class Hit:
     matched: tuple[str, ...]
     next_appointment: datetime | None  # aware UTC; not cancelled / entered in error
     # The record number, as stored, of a record merged into this one that the query
-    # named (matched has "merged_record"): the desk sees why an other number came up.
+    # named (matched has "merged_record"): the desk sees why another number came up.
     merged_record: str = ""
 
 
@@ -204,8 +198,8 @@ def drop_schema(conn: sqlite3.Connection) -> None:
     The workstation-only index is derived data: ``create_schema`` and
     ``rebuild_index`` make it again from the ``patient`` table.
     """
-    for kind, name in _OWN_OBJECTS:
-        conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
+    for name in _OWN_TABLES:
+        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
 # ------------------------------------------------------------ vocabulary

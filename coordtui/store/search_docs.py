@@ -251,15 +251,17 @@ def sort_key(family: str, given: str, patient_id: str) -> str:
 
 # ----------------------------------------------------------------- merges
 
+# The columns travel in the recursion: joining the chain back to ``patient`` at the end
+# would let the planner scan the whole table.
 _ABSORBED = """
-WITH RECURSIVE chain(id, depth) AS (
-    SELECT id, 1 FROM patient WHERE merged_into = ?
+WITH RECURSIVE chain(id, record, family, depth) AS (
+    SELECT id, record_number, family_name, 1 FROM patient WHERE merged_into = ?
     UNION ALL
-    SELECT p.id, chain.depth + 1 FROM patient p JOIN chain ON p.merged_into = chain.id
+    SELECT p.id, p.record_number, p.family_name, chain.depth + 1
+      FROM chain JOIN patient p ON p.merged_into = chain.id
      WHERE chain.depth < ?
 )
-SELECT p.id, p.record_number, p.family_name FROM chain JOIN patient p ON p.id = chain.id
-ORDER BY p.id
+SELECT id, record, family FROM chain ORDER BY id
 """
 
 
