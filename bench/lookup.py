@@ -14,7 +14,9 @@ query, so it only runs ``--naive`` queries in all, spread over the kinds.
 
 Seeded stores are cached under /tmp/coordtui-bench (bench.common); one made
 before the search index existed (older schema) is deleted and seeded again.
-``--build`` also times ``rebuild_index`` on a copy of the store.
+``--build`` also times ``rebuild_index`` on a copy of the store; ``--upkeep``
+times ``index_patient`` after a rename (what every registration and edit
+pays), 500 patients in one transaction that is rolled back.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pathlib import Path
 
 from bench.common import OUT, pct, seeded_store
 from coordtui.store.files import SCHEMA_VERSION, apply_pragmas, schema_version
-from coordtui.store.search import naive_search, rebuild_index, search
+from coordtui.store.search import index_patient, naive_search, rebuild_index, search
 
 KINDS = ("prefix", "full_name", "dob_iso", "dob_dmy", "phone_last4", "typo", "s1234")
 SEARCH_OBJECTS = (
@@ -43,8 +45,10 @@ SEARCH_OBJECTS = (
     "patient_fts_config",
     "search_vocab",
     "ix_search_vocab_sound",
+    "ix_search_vocab_skel",
     "search_typo",
     "ix_appointment_patient_start",
+    "ix_patient_merged_into",
 )
 
 
@@ -136,6 +140,27 @@ def _time_rebuild(path: Path) -> float:
             return time.perf_counter() - started
 
 
+def _time_upkeep(path: Path, count: int = 500) -> list[float]:
+    """index_patient after a rename, on spread-out patients; nothing is kept."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        apply_pragmas(conn)
+        step = max(1, conn.execute("SELECT max(rowid) FROM patient").fetchone()[0] // count)
+        ids = [r[0] for r in conn.execute("SELECT id FROM patient WHERE rowid % ? = 0", (step,))]
+        times = []
+        conn.execute("BEGIN")
+        try:
+            for pid in ids[:count]:
+                conn.execute(
+                    "UPDATE patient SET family_name = family_name || 'x' WHERE id = ?", (pid,)
+                )
+                started = time.perf_counter()
+                index_patient(conn, pid)
+                times.append(time.perf_counter() - started)
+        finally:
+            conn.execute("ROLLBACK")
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time patient search against LIKE '%term%'.")
     parser.add_argument("--patients", type=int, default=1_000_000)
@@ -144,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive", type=int, default=84, help="naive queries in all")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--build", action="store_true", help="also time rebuild_index on a copy")
+    parser.add_argument("--upkeep", action="store_true", help="also time index_patient")
     args = parser.parse_args(argv)
 
     path, seeded = _fresh_store(args.patients)
@@ -157,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seeded in {seeded:.1f} s (whole seed, search index included)")
     if args.build:
         print(f"rebuild_index alone: {_time_rebuild(path):.1f} s")
+    if args.upkeep:
+        print(_row("index_patient", _time_upkeep(path)) + "  (after a rename)")
 
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     apply_pragmas(conn)  # as coordtui.store.reads.Reads does

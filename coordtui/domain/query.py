@@ -10,7 +10,10 @@ the typed text into kinds instead of asking which field to search:
   record number (exact or prefix) or ``S1234`` (family-name initial + last 4
   digits of a phone or record number, the VistA habit); the search tries
   all readings of it, so ``Identifier`` keeps them side by side;
-* everything else is name words, folded (case, accents, NFC/NFD alike).
+* everything else is name words, folded (case, accents, NFC/NFD alike);
+  a word in Cyrillic, Greek or Arabic script is searched by its romanisation
+  (coordtui.domain.translit), which the index holds for names written in
+  those scripts, so Шевченко finds Shevchenko and Шевченко alike.
 
 The same name tokenizer (``name_pieces`` / ``name_words``) builds the search
 index, so a query word and an indexed word are equal exactly when a person
@@ -27,6 +30,7 @@ from datetime import date
 from functools import lru_cache
 
 from coordtui.domain.text import fold
+from coordtui.domain.translit import has_romanizable, romanize
 
 MAX_QUERY_CHARS = 200  # longer pastes are cut: nobody types more into a search box
 MAX_NAME_TOKENS = 8
@@ -59,7 +63,9 @@ class Identifier:
 @dataclass(frozen=True)
 class ParsedQuery:
     raw: str
-    names: tuple[str, ...] = ()  # folded name words, in typed order
+    names: tuple[str, ...] = ()  # folded name words, in typed order (romanised: see module)
+    # Per name word, the folded words of what was typed for it (itself, unless romanised).
+    written: tuple[tuple[str, ...], ...] = ()
     dob: date | None = None
     identifiers: tuple[Identifier, ...] = ()
 
@@ -111,6 +117,20 @@ def name_pieces(text: str) -> tuple[str, ...]:
         if piece:
             out.append(piece[:MAX_TOKEN_CHARS])
     return tuple(out)
+
+
+def _typed_words(text: str) -> list[str]:
+    """``text`` cut where ``name_pieces`` would cut it, but not folded (for romanising)."""
+    words, current = [], []
+    for ch in text.translate(_TO_APOSTROPHE):
+        if ch == "'" or unicodedata.category(ch)[0] in "LM":
+            current.append(ch)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return words
 
 
 def name_words(text: str) -> tuple[str, ...]:
@@ -232,11 +252,24 @@ def parse_query(text: str, date_order: str = "DMY", today: date | None = None) -
 
     work = _DATE.sub(take_date, work)
     work = _NUMBER_RUN.sub(take_number, work)
-    names: list[str] = []
+    names: dict[str, tuple[str, ...]] = {}
     for chunk in _CHUNKS.findall(work):
         if any(c.isdigit() for c in chunk):
             keep(_identifier(chunk))  # a record number like MRN-1000123, or S1234
-        else:
-            names.extend(name_words(chunk))
-    unique = tuple(dict.fromkeys(names))[:MAX_NAME_TOKENS]
-    return ParsedQuery(raw=raw, names=unique, dob=dob, identifiers=tuple(identifiers))
+            continue
+        for piece in _typed_words(chunk):
+            if not has_romanizable(piece):
+                for word in name_words(piece):
+                    names.setdefault(word, (word,))
+                continue
+            written = name_words(piece)  # one word as typed; its romanisation may be two
+            for word in name_words(romanize(piece)):  # (الحسن -> al hsn)
+                names.setdefault(word, written)
+    unique = tuple(names)[:MAX_NAME_TOKENS]
+    return ParsedQuery(
+        raw=raw,
+        names=unique,
+        dob=dob,
+        identifiers=tuple(identifiers),
+        written=tuple(names[w] for w in unique),
+    )

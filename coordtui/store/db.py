@@ -118,6 +118,19 @@ def _migrate_to_8(conn) -> None:
     SQLModel.metadata.create_all(conn)
 
 
+def _migrate_to_9(conn) -> None:
+    """Lookup: merged records' numbers, Cyrillic/Greek/Arabic romanised, a skeleton column.
+
+    The search index is workstation-only derived data (never synced, so the
+    sync schema is unchanged): its tables are dropped and built again from
+    the patient rows, in this migration's transaction.
+    """
+    raw = conn.connection.driver_connection
+    search.drop_schema(raw)
+    search.create_schema(raw)
+    search.rebuild_index(raw)
+
+
 # version -> step that upgrades from version-1; each runs in one transaction.
 MIGRATIONS: dict[int, Callable] = {
     1: _migrate_to_1,
@@ -128,6 +141,7 @@ MIGRATIONS: dict[int, Callable] = {
     6: _migrate_to_6,
     7: _migrate_to_7,
     8: _migrate_to_8,
+    9: _migrate_to_9,
 }
 
 

@@ -23,8 +23,11 @@ scores 3 when it is a whole word where a name starts (first word of the
 family, given or preferred name), 2 for a prefix of such a word or a whole
 inner word ("smith" in Bouchard-Smith), 1 for a prefix of an inner word or
 a word one typo away or sounding alike; so "smi" lists Smith before
-Bouchard-Smith.  Identifiers score 3 (phone ends with the digits, record
-number equal, initial + last 4) or 2 (record number starts with it); a DOB 3.
+Bouchard-Smith.  A word typed in Cyrillic, Greek or Arabic script scores
+those levels as written, and one level lower through its romanisation, so
+each spelling lists its own script first.  Identifiers score 3 (phone ends
+with the digits, record number equal, a merged-away record's number equal,
+initial + last 4) or 2 (record number starts with it); a DOB 3.
 A tier is a sum of levels (up to three clauses; beyond that, the lowest
 level), and with two or more name words each tier first lists the patients
 whose whole name the words cover (a ``9n`` word-count token), so "smoth
@@ -42,11 +45,11 @@ the two paths in agreement.
 ``patient_search``) has two columns: ``lead`` (the words names start with,
 and joined forms: "smithjones", "obrien", 王伟 for family+given written
 without a space) and ``rest`` (inner words, apostrophe parts "o"/"brien",
-and marker tokens).  Markers contain digits, which name words never do:
-``9d`` date of birth, ``9p`` phone digits *reversed* (so "ends with 1234" is
-the prefix query ``9p4321*``), ``9r`` record number folded (and its digits
-alone), ``9i`` family initial + last 4 of a phone or the record number,
-``9n`` how many words the name has.  Folding (case, accents, NFC/NFD) is
+romanised names, and marker tokens).  What one patient's entry holds, the
+markers (``9d`` DOB, ``9p`` reversed phone digits so that "ends with 1234"
+is the prefix query ``9p4321*``, ``9r`` record number, ``9i`` S1234, ``9n``
+word count, ``9m``/``9j``/``9x`` merged-away records) included, is decided
+in coordtui.store.search_docs.  Folding (case, accents, NFC/NFD) is
 done by coordtui.domain.query for the index and the query alike, so the
 FTS ``ascii`` tokenizer only splits at spaces and never alters a token, and
 FTS syntax typed into the box never reaches FTS5: every term in a MATCH is
@@ -64,31 +67,51 @@ be deleted from the index: FTS5 needs the old tokens to remove them.
 ``search_typo`` holds every word and its one-letter deletions (SymSpell),
 so the words one edit from a typed word are a few key lookups away and are
 confirmed with rapidfuzz (OSA distance 1, so the transposition ``jhon``
-finds ``john``); ``search_vocab.sound`` holds the jellyfish metaphone code.
+finds ``john``); ``search_vocab.sound`` holds the jellyfish metaphone code,
+and a sound-alike must also share ``SOUND_FLOOR`` of its letters with the
+typed word, or "zzz" would list every name that starts with an S sound.
+``search_vocab.skel`` holds the consonant frame (coordtui.domain.translit),
+by which a Latin spelling meets the romanisation of an Arabic-script name
+(``abjad``), which writes few vowels: Mohammed, Muhammad -> mhmd <- محمد.
 
 Upkeep: ``index_patient`` / ``remove_patient`` run inside the caller's
-transaction (the mutation's), so the index never disagrees with committed
-rows; ``rebuild_index`` rebuilds everything in bulk (migration, seeding,
-imports).  Merged patients are not indexed at all.
+transaction (the mutation's, or a sync page's), so the index never disagrees
+with committed rows; ``rebuild_index`` rebuilds everything in bulk
+(migration, seeding, imports, a first sync).  A merged-away patient has no
+entry of its own: the record it leads to (the end of its merge chain)
+carries its record number, so the old number finds the survivor.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from operator import itemgetter
+from typing import NamedTuple
 
-import jellyfish
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from coordtui.domain.days import db_text, parse_db
-from coordtui.domain.query import Identifier, ParsedQuery, name_pieces, parse_query
-from coordtui.domain.text import fold
+from coordtui.domain.query import Identifier, ParsedQuery, parse_query
+from coordtui.domain.translit import is_abjad, skeleton
+from coordtui.store.search_docs import (
+    PATIENT_COLUMNS,
+    Doc,
+    absorbed,
+    all_absorbed,
+    chunks,
+    doc_of,
+    name_doc,
+    patient_doc,
+    pointer_marker,
+    sort_key,
+    sound,
+    survivor,
+    variants,
+)
 
 GAP = 1 << 10  # rank spacing after a rebuild: room for 10 inserts at one spot
 MAX_LIMIT = 500
@@ -99,6 +122,8 @@ MAX_WINDOW = 4096  # rows one relabelling may move before the whole index is ren
 SMALL_SET = 256  # fewer matches than this are sorted in Python in one go (see _ranked)
 TYPO_MIN = 4  # shorter words have too many one-edit neighbours to be useful
 SOUND_MIN = 3
+SOUND_FLOOR = 0.6  # a sound-alike shares at least this much of its letters (see _fuzzy)
+SKELETON_MIN = 2  # consonant frames shorter than this meet too many words (see _fuzzy)
 _BATCH = 20_000
 
 SCHEMA = (
@@ -118,9 +143,12 @@ SCHEMA = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS patient_fts_terms USING fts5vocab(patient_fts, 'row')",
     """CREATE TABLE IF NOT EXISTS search_vocab (
         word TEXT PRIMARY KEY,
-        sound TEXT NOT NULL             -- jellyfish.metaphone, '' for non-Latin words
+        sound TEXT NOT NULL,            -- jellyfish.metaphone, '' for non-Latin words
+        skel TEXT NOT NULL DEFAULT '',  -- translit.skeleton: consonant frame
+        abjad INTEGER NOT NULL DEFAULT 0 -- 1: the romanisation of an Arabic-script word
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS ix_search_vocab_sound ON search_vocab (sound)",
+    "CREATE INDEX IF NOT EXISTS ix_search_vocab_skel ON search_vocab (skel, abjad)",
     """CREATE TABLE IF NOT EXISTS search_typo (
         variant TEXT NOT NULL,          -- the word, or the word less one letter
         word TEXT NOT NULL,
@@ -128,7 +156,13 @@ SCHEMA = (
     ) WITHOUT ROWID""",
     # Next appointment per hit: one index seek instead of a scan of the patient's rows.
     "CREATE INDEX IF NOT EXISTS ix_appointment_patient_start ON appointment (patient_id, start_utc)",
+    # The records merged into a patient, for the pointers its entry carries (partial: few rows).
+    "CREATE INDEX IF NOT EXISTS ix_patient_merged_into ON patient (merged_into) "
+    "WHERE merged_into IS NOT NULL",
 )
+# The tables SCHEMA makes (their indexes go with them), for a migration that changes
+# the index's shape: it drops them and builds the index again.
+_OWN_TABLES = ("patient_fts_terms", "patient_fts", "patient_search", "search_vocab", "search_typo")
 
 _SKIP_STATUSES = ("cancelled", "entered_in_error")
 
@@ -145,8 +179,12 @@ class Hit:
     dob: date | None
     phone: str  # E.164
     score: float  # 1.0 whole name exact; <= 0.9 by tier, lower for prefixes, typos, sound-alikes
-    matched: tuple[str, ...]  # name, dob, phone, record, initial_last4, typo, sounds_like
+    # name, dob, phone, record, initial_last4, merged_record, typo, sounds_like, transliterated
+    matched: tuple[str, ...]
     next_appointment: datetime | None  # aware UTC; not cancelled / entered in error
+    # The record number, as stored, of a record merged into this one that the query
+    # named (matched has "merged_record"): the desk sees why another number came up.
+    merged_record: str = ""
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -154,169 +192,37 @@ def create_schema(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-# ------------------------------------------------------------- documents
+def drop_schema(conn: sqlite3.Connection) -> None:
+    """Drop the index's own tables (for a migration that changes their shape).
 
-
-def _is_cjk(text: str) -> bool:
-    """Scripts written without spaces between family and given name."""
-    return any(
-        0x3040 <= (o := ord(c)) <= 0x30FF
-        or 0x3400 <= o <= 0x9FFF
-        or 0xAC00 <= o <= 0xD7AF
-        or 0xF900 <= o <= 0xFAFF
-        or o >= 0x20000
-        for c in text
-    )
-
-
-@lru_cache(maxsize=65536)
-def _part_tokens(part: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(words, extra tokens) of one name field.
-
-    Words are what a person types whole ("o'brien" -> "obrien"); extras are
-    the apostrophe parts ("o", "brien") and the joined form of a name of
-    several words ("smith-jones" -> "smithjones", "de la cruz" -> "delacruz").
+    The workstation-only index is derived data: ``create_schema`` and
+    ``rebuild_index`` make it again from the ``patient`` table.
     """
-    pieces = name_pieces(part)
-    words = tuple(w for w in (p.replace("'", "") for p in pieces) if w)
-    extra = [s for p in pieces if "'" in p for s in p.split("'") if s]
-    if len(words) > 1:
-        extra.append("".join(words))
-    return words, tuple(extra)
-
-
-@lru_cache(maxsize=65536)
-def _name_doc(given: str, family: str, preferred: str) -> tuple[str, str, frozenset[str], str]:
-    """(lead column, name part of the rest column, name words, family initial).
-
-    ``lead`` holds the words a name starts with (first word of the family,
-    given and preferred names, and joined forms), so that "smi" lists
-    Smith before Bouchard-Smith.  Cached: names repeat across a clinic.
-    """
-    g_words, g_extra = _part_tokens(given)
-    f_words, f_extra = _part_tokens(family)
-    p_words, p_extra = _part_tokens(preferred)
-    lead: dict[str, None] = {}
-    for words, extra in ((f_words, f_extra), (g_words, g_extra), (p_words, p_extra)):
-        if words:
-            lead[words[0]] = None
-            if len(words) > 1:
-                lead[extra[-1]] = None  # the joined form
-    # How many words the whole name has: with every typed word found in the
-    # name, it tells a whole-name match (John Smith for "smith john") from a
-    # partial one (John Bouchard-Smith).
-    counts = {len(g_words) + len(f_words)} | ({len(p_words) + len(f_words)} if p_words else set())
-    counts.discard(0)
-    if g_words and f_words and _is_cjk(given + family):
-        lead["".join(f_words) + "".join(g_words)] = None  # 王伟: family first, no space
-        counts.add(1)
-    markers = [f"9n{n}" for n in sorted(counts)]
-    rest = dict.fromkeys(
-        w
-        for w in itertools.chain(g_words, f_words, p_words, g_extra, f_extra, p_extra)
-        if w not in lead
-    )
-    words = frozenset(itertools.chain(lead, rest))
-    initial = f_words[0][0] if f_words else ""
-    return " ".join(lead), " ".join(itertools.chain(rest, dict.fromkeys(markers))), words, initial
-
-
-_NOT_DIGIT = re.compile(r"[^0-9]+")
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def _ascii_digits(text: str) -> str:
-    if text.isascii() and text.isdigit():
-        return text
-    return _NOT_DIGIT.sub("", text)
-
-
-def _record_key(record: str) -> str:
-    """Record numbers compare by ASCII letters and digits, case-insensitively."""
-    if record.isascii():
-        return record.lower() if record.isalnum() else _NOT_ALNUM.sub("", record.lower())
-    return "".join(c for c in fold(record) if c.isalnum() and c.isascii())
-
-
-Doc = tuple[str, str]  # (lead, rest): the two FTS columns
-
-
-def _patient_doc(
-    given: str, family: str, preferred: str, dob: str | None, phones: Sequence[str], record: str
-) -> tuple[Doc, frozenset[str]]:
-    """The indexed document of one patient and its name words (for the vocabulary)."""
-    lead, rest, words, initial = _name_doc(given or "", family or "", preferred or "")
-    markers = [rest] if rest else []
-    if dob:
-        markers.append("9d" + dob.replace("-", ""))
-    last4s = []
-    for phone in phones:
-        if phone:
-            digits = _ascii_digits(phone[1:] if phone[0] == "+" else phone)
-            if digits:
-                markers.append("9p" + digits[::-1])
-                last4s.append(digits[-4:])
-    key = _record_key(record) if record else ""
-    if key:
-        markers.append("9r" + key)
-        digits = _ascii_digits(key)
-        if digits and digits != key:
-            markers.append("9r" + digits)
-        if len(digits) >= 4:
-            last4s.append(digits[-4:])
-    if initial:
-        for last4 in dict.fromkeys(last4s):
-            if len(last4) == 4:
-                markers.append("9i" + initial + last4)
-    return (lead, " ".join(markers)), words
-
-
-@lru_cache(maxsize=65536)
-def _folded(name: str) -> str:
-    return fold(name).replace("\x00", "")
-
-
-def _sort_key(family: str, given: str, patient_id: str) -> str:
-    """Tie-break order of results: folded family name, folded given name, id.
-
-    One string (NUL-separated, NULs dropped from the names) so it compares
-    like the tuple would, and a million of them sort twice as fast.
-    """
-    return f"{_folded(family or '')}\x00{_folded(given or '')}\x00{patient_id}"
-
-
-_PATIENT_COLUMNS = (
-    "id, given_name, family_name, preferred_name, dob, phone, phone_alt, record_number, merged_into"
-)
-
-
-def _doc_of(row: tuple) -> tuple[Doc, frozenset[str]]:
-    _, given, family, preferred, dob, phone, phone_alt, record, _ = row
-    return _patient_doc(given, family, preferred, dob, (phone, phone_alt), record)
+    for name in _OWN_TABLES:
+        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
 # ------------------------------------------------------------ vocabulary
 
 
-def _sound(word: str) -> str:
-    if not word.isascii():
-        return ""
-    try:
-        return jellyfish.metaphone(word)
-    except Exception:  # metaphone is for Latin letters; anything odd just has no sound
-        return ""
-
-
-def _variants(word: str) -> set[str]:
-    """The word and every way of deleting one letter from it."""
-    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-def _add_vocabulary(conn: sqlite3.Connection, words: Iterable[str], check: bool = True) -> None:
+def _add_vocabulary(
+    conn: sqlite3.Connection,
+    words: Iterable[str],
+    abjad: Iterable[str] = (),
+    check: bool = True,
+) -> None:
+    """Add name words (metaphone, skeleton, one-deletion variants); mark Arabic-derived ones."""
     words = sorted(set(words))
+    abjad = sorted(set(abjad))
+    if check and abjad:
+        for chunk in chunks(abjad, 500):  # a word first met in Latin script, now also Arabic
+            marks = ",".join("?" * len(chunk))
+            conn.execute(
+                f"UPDATE search_vocab SET abjad = 1 WHERE abjad = 0 AND word IN ({marks})", chunk
+            )
     if check and words:
         known: set[str] = set()
-        for chunk in _chunks(words, 500):
+        for chunk in chunks(words, 500):
             marks = ",".join("?" * len(chunk))
             known.update(
                 r[0]
@@ -327,19 +233,15 @@ def _add_vocabulary(conn: sqlite3.Connection, words: Iterable[str], check: bool 
         words = [w for w in words if w not in known]
     if not words:
         return
+    arabic = set(abjad)
     conn.executemany(
-        "INSERT OR IGNORE INTO search_vocab (word, sound) VALUES (?, ?)",
-        ((w, _sound(w)) for w in words),
+        "INSERT OR IGNORE INTO search_vocab (word, sound, skel, abjad) VALUES (?, ?, ?, ?)",
+        ((w, sound(w), skeleton(w), int(w in arabic)) for w in words),
     )
     conn.executemany(
         "INSERT OR IGNORE INTO search_typo (variant, word) VALUES (?, ?)",
-        sorted((v, w) for w in words if len(w) >= TYPO_MIN - 1 for v in _variants(w)),
+        sorted((v, w) for w in words if len(w) >= TYPO_MIN - 1 for v in variants(w)),
     )
-
-
-def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 # ----------------------------------------------------------- maintenance
@@ -373,7 +275,7 @@ def _key_at(conn: sqlite3.Connection, sql: str, rank: int) -> tuple[int, str] | 
     row = conn.execute(sql, (rank,)).fetchone()
     if row is None:
         return None
-    return row[0], _sort_key(row[1], row[2], row[3])
+    return row[0], sort_key(row[1], row[2], row[3])
 
 
 _FIRST_FROM = (
@@ -431,7 +333,7 @@ def _move(conn: sqlite3.Connection, rows: list[tuple], ranks: Sequence[int]) -> 
     """Give rows (rank, patient_id, lead, rest) new ranks, in the index too."""
     for rank, _, lead, rest in rows:
         _fts_delete(conn, rank, (lead, rest))
-    for chunk in _chunks([r[0] for r in rows], 500):
+    for chunk in chunks([r[0] for r in rows], 500):
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM patient_search WHERE rank IN ({marks})", chunk)
     _store(conn, [(rank, r[1], (r[2], r[3])) for rank, r in zip(ranks, rows, strict=True)])
@@ -490,11 +392,18 @@ def index_patient(conn: sqlite3.Connection, patient_id: str) -> None:
     Call it after the row is written, on the same connection and inside the
     same transaction (from a mutation: ``session.flush()`` first, then pass
     ``session.connection().connection.driver_connection``).  A merged or
-    deleted patient is taken out of the index.
+    deleted patient is taken out of the index, and the record it now leads
+    to (the end of its merge chain) is indexed again so that it carries the
+    merged record's number; so is any record whose entry pointed at this one
+    (a merge undone, or a chain that moved on).
     """
     conn.execute("SAVEPOINT search_index")
     try:
-        _index_one(conn, patient_id)
+        targets = [patient_id, *_holders(conn, patient_id)]
+        if (end := survivor(conn, patient_id)) is not None:
+            targets.append(end)
+        for target in dict.fromkeys(targets):
+            _index_one(conn, target)
     except BaseException:
         conn.execute("ROLLBACK TO search_index")
         conn.execute("RELEASE search_index")
@@ -502,20 +411,37 @@ def index_patient(conn: sqlite3.Connection, patient_id: str) -> None:
     conn.execute("RELEASE search_index")
 
 
+def _holders(conn: sqlite3.Connection, patient_id: str) -> list[str]:
+    """Patients whose entry carries ``patient_id`` as a merged-away record."""
+    term = "rest : " + _q(pointer_marker(patient_id))
+    ranks = [
+        r
+        for (r,) in conn.execute("SELECT rowid FROM patient_fts WHERE patient_fts MATCH ?", (term,))
+    ]
+    if not ranks:
+        return []
+    marks = ",".join("?" * len(ranks))
+    return sorted(
+        pid
+        for (pid,) in conn.execute(
+            f"SELECT patient_id FROM patient_search WHERE rank IN ({marks})", ranks
+        )
+    )
+
+
 def _index_one(conn: sqlite3.Connection, patient_id: str) -> None:
     old = conn.execute(
         "SELECT rank, lead, rest FROM patient_search WHERE patient_id = ?", (patient_id,)
     ).fetchone()
-    row = conn.execute(
-        f"SELECT {_PATIENT_COLUMNS} FROM patient WHERE id = ?", (patient_id,)
-    ).fetchone()
+    row = conn.execute(f"SELECT {PATIENT_COLUMNS} FROM patient WHERE id = ?", (patient_id,))
+    row = row.fetchone()
     if row is None or row[-1] is not None:
         if old:
             _drop(conn, old[0], (old[1], old[2]))
         return
-    doc, words = _doc_of(row)
-    key = _sort_key(row[2], row[1], row[0])
-    _add_vocabulary(conn, words)
+    doc, name = doc_of(row, absorbed(conn, patient_id))
+    key = sort_key(row[2], row[1], row[0])
+    _add_vocabulary(conn, name.words, name.abjad)
     if old:
         rank, old_doc = old[0], (old[1], old[2])
         before = _key_at(conn, _LAST_BEFORE, rank)
@@ -568,12 +494,15 @@ def rebuild_index(conn: sqlite3.Connection, progress: Progress | None = None) ->
         conn.execute("DELETE FROM search_typo")
         entries: list[tuple[str, str, Doc]] = []
         vocabulary: set[str] = set()
-        cursor = conn.execute(f"SELECT {_PATIENT_COLUMNS} FROM patient WHERE merged_into IS NULL")
+        arabic: set[str] = set()
+        pointers = all_absorbed(conn)
+        cursor = conn.execute(f"SELECT {PATIENT_COLUMNS} FROM patient WHERE merged_into IS NULL")
         while rows := cursor.fetchmany(_BATCH):
             for row in rows:
-                doc, words = _doc_of(row)
-                vocabulary.update(words)
-                entries.append((_sort_key(row[2], row[1], row[0]), row[0], doc))
+                doc, name = doc_of(row, pointers.get(row[0], ()))
+                vocabulary.update(name.words)
+                arabic.update(name.abjad)
+                entries.append((sort_key(row[2], row[1], row[0]), row[0], doc))
             report(len(entries), 2 * total)
         entries.sort(key=itemgetter(0))
         for begin in range(0, len(entries), _BATCH):
@@ -583,7 +512,7 @@ def rebuild_index(conn: sqlite3.Connection, progress: Progress | None = None) ->
             )
             report(len(entries) + begin + len(batch), 2 * total)
         create_schema(conn)  # the patient_id index again, built by one sort
-        _add_vocabulary(conn, vocabulary, check=False)
+        _add_vocabulary(conn, vocabulary, arabic, check=False)
         report(2 * total, 2 * total)
     except BaseException:
         conn.execute("ROLLBACK TO search_rebuild")
@@ -611,22 +540,44 @@ class _Clause:
 
     Name words: 3 = a whole word where a name starts; 2 = a prefix of such a
     word, or a whole inner word (Bouchard-*Smith*); 1 = a prefix of an inner
-    word, or a typo / sound-alike.  Identifiers: 3 = phone ends with it,
-    record number equals it, or initial+last 4; 2 = record number starts
-    with it.  Date of birth: 3.
+    word, or a typo / sound-alike / Arabic-script skeleton.  Identifiers:
+    3 = phone ends with it, record number (or a merged record's number)
+    equals it, or initial+last 4; 2 = record number starts with it.  Date
+    of birth: 3.
     """
 
     kind: str  # name | dob | id
     levels: dict[int, str]
     token: str = ""  # name: the folded word; dob: the 9d token
-    fuzzy: frozenset[str] = frozenset()
+    fuzzy: frozenset[str] = frozenset()  # typos | translit | sound-alikes
     typos: frozenset[str] = frozenset()
+    translit: frozenset[str] = frozenset()  # same consonant frame across scripts
+    written: tuple[str, ...] = ()  # name: what was typed for it, when romanised
     ident: Identifier | None = None
     record_prefix: bool = False
 
     def level(self, lead: set[str], rest: set[str]) -> int:
         """The best level a document (its two token sets) meets: the Python twin of ``levels``."""
         t = self.token
+        if self.kind == "name" and self.written:
+            # Typed in Cyrillic, Greek or Arabic: the name as written ranks as any
+            # name does; a match through the romanisation ``t`` one level lower.
+            written = self.written
+            if any(w in lead for w in written):
+                return 3
+            if (
+                t in lead
+                or any(w in rest for w in written)
+                or any(x.startswith(w) for x in lead for w in written)
+            ):
+                return 2
+            if (
+                t in rest
+                or self.fuzzy & (lead | rest)
+                or any(x.startswith(w) for x in lead | rest for w in (t, *written))
+            ):
+                return 1
+            return 0
         if self.kind == "name":
             if t in lead:
                 return 3
@@ -657,36 +608,75 @@ class _Clause:
                 out["record"] = 2
         if ident.initial_last4 and "9i" + ident.initial_last4 in rest:
             out["initial_last4"] = 3
+        if any(t in rest for t in _merged_terms(ident)):
+            out["merged_record"] = 3
         return out
 
 
-def _fuzzy(conn: sqlite3.Connection, token: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Indexed words one edit from ``token``, and words that sound like it."""
+def _merged_terms(ident: Identifier) -> tuple[str, ...]:
+    """The tokens a merged-away record's number has when ``ident`` names it."""
+    terms = ("9m" + ident.record if ident.record else "",)
+    terms += ("9j" + ident.initial_last4 if ident.initial_last4 else "",)
+    return tuple(t for t in terms if t)
+
+
+class _Fuzzy(NamedTuple):
+    typos: frozenset[str]
+    translit: frozenset[str]
+    sounds: frozenset[str]
+
+
+def _fuzzy(conn: sqlite3.Connection, token: str, arabic: bool = False) -> _Fuzzy:
+    """Indexed words one edit from ``token``, across scripts from it, or sounding like it.
+
+    Sound-alikes (same metaphone code) must also clear ``SOUND_FLOOR``: the
+    share of letters the two words have in common (Indel similarity).
+    Metaphone alone puts "zzz" with every name that starts with an S sound
+    (Zoë, Sue, Xue, Seo-yeon); the floor keeps Muhammad ~ Mohammed (0.75),
+    Filip ~ Phillip (0.67), Jon ~ John (0.86) and drops that noise.
+    Across scripts: a Latin word meets the romanisations of Arabic-script
+    words with its consonant frame (``skeleton``: Mohammed -> mhmd ->
+    محمد), and a word typed in Arabic script (``arabic``) meets the Latin
+    words with its frame.
+    """
     typos: set[str] = set()
     if len(token) >= TYPO_MIN:
-        variants = sorted(_variants(token))
-        marks = ",".join("?" * len(variants))
+        tried = sorted(variants(token))
+        marks = ",".join("?" * len(tried))
         for (word,) in conn.execute(
-            f"SELECT DISTINCT word FROM search_typo WHERE variant IN ({marks})", variants
+            f"SELECT DISTINCT word FROM search_typo WHERE variant IN ({marks})", tried
         ):
             if word != token and OSA.distance(token, word, score_cutoff=1) <= 1:
                 typos.add(word)
+    across: set[str] = set()
+    frame = skeleton(token)
+    if len(frame) >= (SKELETON_MIN + 1 if arabic else SKELETON_MIN):
+        sql = "SELECT word FROM search_vocab WHERE skel = ?" + ("" if arabic else " AND abjad = 1")
+        across = {w for (w,) in conn.execute(sql + " LIMIT 200", (frame,)) if w != token}
     sounds: set[str] = set()
-    code = _sound(token) if len(token) >= SOUND_MIN else ""
+    code = sound(token) if len(token) >= SOUND_MIN else ""
     if code:
         sounds = {
             w
             for (w,) in conn.execute(
                 "SELECT word FROM search_vocab WHERE sound = ? LIMIT 200", (code,)
             )
-            if w != token
+            if w != token and Indel.normalized_similarity(token, w) >= SOUND_FLOOR
         }
     # Words the prefix levels already cover add nothing; keep the closest few.
     typos = {w for w in typos if not w.startswith(token)}
-    sounds = {w for w in sounds if not w.startswith(token)} - typos
-    keep = sorted(typos) + sorted(sounds, key=lambda w: (abs(len(w) - len(token)), w))
-    keep = keep[:MAX_FUZZY]
-    return frozenset(w for w in keep if w in typos), frozenset(w for w in keep if w in sounds)
+    across = {w for w in across if not w.startswith(token)} - typos
+    sounds = {w for w in sounds if not w.startswith(token)} - typos - across
+    keep = [
+        *sorted(typos),
+        *sorted(across, key=lambda w: (abs(len(w) - len(token)), w)),
+        *sorted(sounds, key=lambda w: (abs(len(w) - len(token)), w)),
+    ][:MAX_FUZZY]
+    return _Fuzzy(
+        frozenset(w for w in keep if w in typos),
+        frozenset(w for w in keep if w in across),
+        frozenset(w for w in keep if w in sounds),
+    )
 
 
 def _upper(prefix: str) -> str:
@@ -719,20 +709,39 @@ def _prefix_expr(token: str, words: list[str]) -> str:
     return _any([_q(w) for w in words])
 
 
-def _name_clause(conn: sqlite3.Connection, token: str) -> _Clause:
-    words = _words_from(conn, token, MAX_EXPANSION)
-    typos, sounds = _fuzzy(conn, token)
-    levels: dict[int, str] = {}
-    weak = [_q(w) for w in sorted(typos | sounds)]
-    if words:
+def _name_clause(conn: sqlite3.Connection, token: str, written: tuple[str, ...] = ()) -> _Clause:
+    """A typed name word; ``written`` holds what was typed when ``token`` romanises it."""
+    written = () if written == (token,) else written
+    near = _fuzzy(conn, token, arabic=any(is_abjad(w) for w in written))
+    fuzzy = near.typos | near.translit | near.sounds
+    exact: list[str] = []
+    good: list[str] = []
+    weak: list[str] = []
+    for word in written or (token,):  # as typed: the usual levels
+        words = _words_from(conn, word, MAX_EXPANSION)
+        if words:
+            prefix = _prefix_expr(word, words)
+            if word in words:
+                exact.append("lead : " + _q(word))
+            good += [f"lead : {prefix}", f"rest : {_q(word)}"]
+            weak.append("rest : " + prefix)
+    if written and (words := _words_from(conn, token, MAX_EXPANSION)):
+        # Through the romanisation: one level lower (an exact match counts as a prefix).
         prefix = _prefix_expr(token, words)
         if token in words:
-            levels[3] = "lead : " + _q(token)
-        levels[2] = _any([f"lead : {prefix}", f"rest : {_q(token)}"])
-        weak.insert(0, "rest : " + prefix)
-    if weak:
-        levels[1] = _any(weak)
-    return _Clause("name", levels, token=token, fuzzy=typos | sounds, typos=typos)
+            good.append("lead : " + _q(token))
+        weak.append(prefix)  # either column, whole or prefix
+    weak += [_q(w) for w in sorted(fuzzy)]
+    levels = {lvl: _any(exprs) for lvl, exprs in ((3, exact), (2, good), (1, weak)) if exprs}
+    return _Clause(
+        "name",
+        levels,
+        token=token,
+        fuzzy=fuzzy,
+        typos=near.typos,
+        translit=near.translit,
+        written=written,
+    )
 
 
 def _record_prefix(conn: sqlite3.Connection, key: str) -> str | None:
@@ -759,6 +768,7 @@ def _id_clause(conn: sqlite3.Connection, ident: Identifier) -> _Clause:
         exact.append(_q("9r" + ident.record))
     if ident.initial_last4:
         exact.append(_q("9i" + ident.initial_last4))
+    exact += [_q(t) for t in _merged_terms(ident)]  # a merged-away record leads to its survivor
     levels = {3: _any(exact)}
     prefix = _record_prefix(conn, ident.record) if ident.record else None
     if prefix:
@@ -789,7 +799,12 @@ def _tiers(clauses: list[_Clause], words: int) -> list[_Tier]:
     names = [c for c in clauses if c.kind == "name"]
     cover = _q(f"9n{words}") if words else ""
     if names and all(3 in c.levels for c in names):
-        top = [_q(c.token) if c.kind == "name" else c.levels[max(c.levels)] for c in clauses]
+        top = [
+            _any([_q(w) for w in c.written or (c.token,)])
+            if c.kind == "name"
+            else c.levels[max(c.levels)]
+            for c in clauses
+        ]
         tiers.append(_Tier(1.0, " AND ".join([*top, cover]), full=True))
     levels: list[tuple[int, str]] = []
     if len(clauses) <= 3:
@@ -827,7 +842,11 @@ def _tier_of(clauses: list[_Clause], tiers: list[_Tier], words: int, doc: Doc) -
     covered = f"9n{words}" in rest
     whole = (
         covered
-        and all(c.token in lead or c.token in rest for c in clauses if c.kind == "name")
+        and all(
+            any(w in lead or w in rest for w in c.written or (c.token,))
+            for c in clauses
+            if c.kind == "name"
+        )
         and all(
             lvl == max(c.levels) for c, lvl in zip(clauses, levels, strict=True) if c.kind != "name"
         )
@@ -843,7 +862,10 @@ def _tier_of(clauses: list[_Clause], tiers: list[_Tier], words: int, doc: Doc) -
 
 
 def _clauses(conn: sqlite3.Connection, parsed: ParsedQuery) -> list[_Clause] | None:
-    clauses = [_name_clause(conn, token) for token in parsed.names]
+    written = parsed.written or tuple((t,) for t in parsed.names)
+    clauses = [
+        _name_clause(conn, token, typed) for token, typed in zip(parsed.names, written, strict=True)
+    ]
     if parsed.dob:
         token = "9d" + parsed.dob.strftime("%Y%m%d")
         clauses.append(_Clause("dob", {3: _q(token)}, token=token))
@@ -905,15 +927,33 @@ WHERE p.merged_into IS NULL AND s.rank IN ({marks})
 """
 
 
-def _matched(clauses: list[_Clause], doc: Doc) -> tuple[str, ...]:
-    """Which kinds of match put a patient in the list, for the screen."""
+def _written_level(c: _Clause, lead: set[str], rest: set[str]) -> int:
+    """The level a name clause reaches on an entry's names as written (no romanisation)."""
+    if not c.written:
+        return c.level(lead, rest)
+    return max((_Clause("name", {}, token=w).level(lead, rest) for w in c.written), default=0)
+
+
+def _matched(clauses: list[_Clause], doc: Doc, names: tuple[str, str, str]) -> tuple[str, ...]:
+    """Which kinds of match put a patient in the list, for the screen.
+
+    ``names`` (given, family, preferred) tell a match made across scripts
+    ("transliterated": Shevchenko for Шевченко, or the reverse) from one
+    made by spelling.
+    """
     lead, rest = set(doc[0].split()), set(doc[1].split())
+    written: tuple[set[str], set[str]] | None = None
     out: dict[str, None] = {}
     for c in clauses:
         if c.kind == "name":
             out["name"] = None
-            t = c.token
-            if c.level(lead, rest) == 1 and not any(w.startswith(t) for w in rest):
+            level = c.level(lead, rest)
+            if written is None:
+                plain = name_doc(*(n or "" for n in names), roman=False)
+                written = set(plain.lead.split()), set(plain.rest.split())
+            if _written_level(c, *written) < level:
+                out["transliterated"] = None
+            elif level == 1 and not any(w.startswith(c.token) for w in rest):
                 hits = c.fuzzy & (lead | rest)
                 out["typo" if hits & c.typos else "sounds_like"] = None
         elif c.kind == "dob":
@@ -921,6 +961,17 @@ def _matched(clauses: list[_Clause], doc: Doc) -> tuple[str, ...]:
         else:
             out.update(dict.fromkeys(c.readings(rest)))
     return tuple(out)
+
+
+def _merged_record(conn: sqlite3.Connection, survivor_id: str, terms: set[str]) -> str:
+    """The stored number of the record merged into ``survivor_id`` that the query named."""
+    family = conn.execute("SELECT family_name FROM patient WHERE id = ?", (survivor_id,))
+    family = (family.fetchone() or ("",))[0] or ""
+    for pointer in absorbed(conn, survivor_id):
+        (_, rest), _ = patient_doc("", family, "", None, (), "", (pointer,))
+        if terms & set(rest.split()):
+            return pointer[1]
+    return ""
 
 
 def search(
@@ -960,6 +1011,12 @@ def search(
             _HYDRATE.format(marks=",".join("?" * len(page))),
             (db_text(moment), *_SKIP_STATUSES, *(rank for rank, _ in page)),
         ).fetchall()
+        terms = {t for c in clauses if c.ident for t in _merged_terms(c.ident)}
+        merged = {
+            row[3]: _merged_record(conn, row[3], terms)
+            for row in rows
+            if terms and not terms.isdisjoint(row[2].split())
+        }
     finally:
         if began:
             conn.execute("COMMIT")
@@ -979,8 +1036,9 @@ def search(
                 dob=date.fromisoformat(row[8]) if row[8] else None,
                 phone=row[9] or "",
                 score=round(score, 4),
-                matched=_matched(clauses, (row[1], row[2])),
+                matched=_matched(clauses, (row[1], row[2]), (row[5], row[6], row[7])),
                 next_appointment=parse_db(row[10]),
+                merged_record=merged.get(row[3], ""),
             )
         )
     return hits

@@ -139,6 +139,14 @@ class PatientSearch(Vertical):
             summary.update(
                 Text("No match. Check the spelling, try the DOB or phone, or Ctrl+N to register.")
             )
+        elif hits[0].merged_record:  # an old number: say where it leads, and why
+            first = hits[0]
+            summary.update(
+                Text(
+                    f"{offset + 1}-{offset + len(hits)}: {clean(first.merged_record)} was merged "
+                    f"into {clean(first.record_number)}; Enter opens it"
+                )
+            )
         else:
             more = "  PgDn more" if len(hits) == PAGE else ""
             back = "  PgUp back" if offset else ""

@@ -434,7 +434,10 @@ def test_demo_store_is_indexed(demo):
 
 @pytest.mark.parametrize(
     "query", ["sm", "jo sm", "john smith", "maria garcia", "garcia 05/09/1990", "s", "jon smth",
-              "nguyen van an", "a b c d", "mar gar", "1", "555", "l 1990"],
+              "nguyen van an", "a b c d", "mar gar", "1", "555", "l 1990",
+              # across scripts (issue 10): romanised names, Arabic frames, prefixes
+              "иванов", "ivanov", "шевч", "shev", "dmitry ivanov", "mohammed", "محمد",
+              "al hassan", "παπαδ", "papadopoulos", "ali", "عمر"],
 )  # fmt: skip
 def test_small_result_shortcut_agrees_with_the_tier_queries(demo, monkeypatch, query):
     with closing(connect(demo)) as conn:
@@ -446,7 +449,7 @@ def test_small_result_shortcut_agrees_with_the_tier_queries(demo, monkeypatch, q
 
 
 QUERY_ISH = st.text(
-    alphabet=list("smithjo garcíaéЖ王 0123456789/.-+()'\"*^:,;%_\x1b["), max_size=40
+    alphabet=list("smithjo garcíaéЖй王πςمحال 0123456789/.-+()'\"*^:,;%_\x1b["), max_size=40
 )
 
 
@@ -489,3 +492,50 @@ def test_a_version_1_store_migrates_and_is_searchable(tmp_path):
     assert [h.patient_id for h in hits] == ["p1"]
     assert find(path, "O1000")[0].patient_id == "p1"
     integrity(path)
+
+
+# The search index's own tables as schema version 7 made them (before issue 10).
+V7_SEARCH_SCHEMA = (
+    "CREATE TABLE patient_search (rank INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, "
+    "lead TEXT NOT NULL, rest TEXT NOT NULL)",
+    "CREATE UNIQUE INDEX ix_patient_search_patient ON patient_search (patient_id)",
+    "CREATE VIRTUAL TABLE patient_fts USING fts5(lead, rest, content='patient_search', "
+    "content_rowid='rank', tokenize='ascii', prefix='1 2 3', detail='column', columnsize=0)",
+    "CREATE VIRTUAL TABLE patient_fts_terms USING fts5vocab(patient_fts, 'row')",
+    "CREATE TABLE search_vocab (word TEXT PRIMARY KEY, sound TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX ix_search_vocab_sound ON search_vocab (sound)",
+    "CREATE TABLE search_typo (variant TEXT NOT NULL, word TEXT NOT NULL, "
+    "PRIMARY KEY (variant, word)) WITHOUT ROWID",
+)
+
+
+def test_a_version_7_store_migrates_to_the_new_lookup_index(builder, db_path):
+    """Existing stores get merged-record pointers and romanised names from the migration."""
+    survivor = builder.patient("Тарас", "Шевченко", record_number="MRN0001")
+    absorbed = builder.patient("Taras", "Shevchenko", record_number="MRN0002",
+                               merged_into=survivor)  # fmt: skip
+    builder.engine.dispose()
+    with closing(connect(db_path)) as conn:
+        search_module.drop_schema(conn)
+        conn.execute("DROP INDEX ix_patient_merged_into")
+        for statement in V7_SEARCH_SCHEMA:
+            conn.execute(statement)
+        conn.execute(  # what version 7 indexed for the survivor: its name as written
+            "INSERT INTO patient_search VALUES (1024, ?, 'шевченко тарас', '9n2 9rmrn0001')",
+            (survivor,),
+        )
+        conn.execute("INSERT INTO patient_fts (patient_fts) VALUES ('rebuild')")
+        conn.execute("PRAGMA user_version=7")
+    open_store(db_path).dispose()
+    assert schema_version(db_path) == SCHEMA_VERSION >= 8
+    hits = find(db_path, "MRN0002")
+    assert [h.patient_id for h in hits] == [survivor] and hits[0].merged_record == "MRN0002"
+    assert [h.patient_id for h in find(db_path, "shevchenko taras")] == [survivor]
+    assert absorbed not in {h.patient_id for h in find(db_path, "taras")}
+    with closing(connect(db_path)) as conn:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(search_vocab)")}
+        assert {"skel", "abjad"} <= columns
+        assert conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'ix_patient_merged_into'"
+        ).fetchone()
+    integrity(db_path)

@@ -111,3 +111,55 @@ async def test_hostile_queries_and_names_never_break_the_screen(db_path, directo
         if search.hits and search.hits[0].patient_id == directory["hostile"]:
             assert "Mallory[/], [bold]Eve␛[2J" in screen_text(app)
     app.service.close()
+
+
+# ------------------------------------------------- issue 10, reproduction 9
+
+
+async def _lookup(pilot, app):
+    await pilot.press("f3")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "LookupScreen")
+    return app.screen.query_one("PatientSearch")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_merged_records_number_opens_the_surviving_record(db_path, directory, size):
+    """Sean O'Brien (MRN4712) was a duplicate, merged into Siobhán's record (MRN4711)."""
+    app = make_app(db_path)
+    app.service.merge_patients(directory["target"], directory["other"])
+    async with app.run_test(size=size) as pilot:
+        search = await _lookup(pilot, app)
+        await pilot.press(*"MRN4712")
+        await wait_for(pilot, lambda: search.query_text == "MRN4712" and search.hits)
+        assert [h.patient_id for h in search.hits] == [directory["target"]]
+        await wait_for(pilot, lambda: "MRN4712 was merged into MRN4711" in screen_text(app))
+        assert "O'Brien-García, Siobhán" in screen_text(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "PatientScreen")
+        assert app.screen.patient_id == directory["target"]
+    app.service.close()
+
+
+@pytest.mark.parametrize("query", ["zzz", "qqqq", "xkcd"])
+async def test_noise_says_no_match(db_path, directory, builder, query):
+    for given, family in (("Zoë", "Sue"), ("Xue", "Seo"), ("Kay", "Cook"), ("Sky", "Sikes")):
+        builder.patient(given, family)  # each shares a metaphone code with some noise
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        search = await _lookup(pilot, app)
+        await pilot.press(*query)
+        await wait_for(pilot, lambda: search.query_text == query and "No match" in screen_text(app))
+        assert search.hits == []
+    app.service.close()
+
+
+async def test_a_latin_spelling_finds_a_cyrillic_name(db_path, directory, builder):
+    pid = builder.patient("Тарас", "Шевченко", record_number="MRN1814", dob=date(1961, 3, 9))
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        search = await _lookup(pilot, app)
+        await _type(pilot, app, "shevchenko taras")
+        assert [h.patient_id for h in search.hits] == [pid]
+        assert "transliterated" in search.hits[0].matched
+        await wait_for(pilot, lambda: "Шевченко, Тарас" in screen_text(app))
+    app.service.close()
