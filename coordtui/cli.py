@@ -155,11 +155,12 @@ def _run(args, config) -> int:
         return 2
 
 
-def _open_app(path: Path, config) -> int:
+def _open_app(path: Path, config, clock=None) -> int:
+    """The app on ``path``: on the real clock, unless the demo hands in its own."""
     from coordtui.app import CoordApp
     from coordtui.service import Service
 
-    service = Service(path, actor=config.user)
+    service = Service(path, actor=config.user, clock=clock, date_order=config.date_order)
     service.allow_empty_resolved_note = config.allow_empty_resolved_note
     if not service.reads.clinic():
         print(
@@ -175,8 +176,11 @@ def _open_app(path: Path, config) -> int:
 
 
 def _demo(args, config) -> int:
+    from zoneinfo import ZoneInfo
+
+    from coordtui.clock import clock_label
     from coordtui.config import demo_db_path
-    from coordtui.demo import generate_demo
+    from coordtui.demo import DEFAULT_TIMEZONE, demo_clock, generate_demo
 
     path = args.db or (
         Path(os.environ["COORDTUI_DB"]) if os.environ.get("COORDTUI_DB") else demo_db_path()
@@ -188,15 +192,23 @@ def _demo(args, config) -> int:
             file=sys.stderr,
         )
         return 2
-    summary = generate_demo(path, seed=args.seed)
+    clock = demo_clock()  # mid-day in the demo clinic's zone, whatever the hour here
+    summary = generate_demo(path, now=clock(), seed=args.seed)
     print(
         f"Demo clinic: {summary.providers} providers, {summary.patients} patients, "
         f"{summary.appointments_today} appointments today in {path}",
         file=sys.stderr,
     )
+    if clock_label(clock):
+        wall = clock().astimezone(ZoneInfo(DEFAULT_TIMEZONE))
+        print(
+            f"The demo clinic ({DEFAULT_TIMEZONE}) is not at mid-day now, so the app runs "
+            f"on a {clock_label(clock)}: {wall:%H:%M} there, ticking live.",
+            file=sys.stderr,
+        )
     if args.no_app:
         return 0
-    return _open_app(path, config)
+    return _open_app(path, config, clock)
 
 
 def _is_demo_or_absent(path: Path) -> bool:

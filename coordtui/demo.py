@@ -5,6 +5,13 @@ patients, a busy "today") for trying the app, screenshots and UI tests.
 ``seed_store`` builds a large store (up to millions of patients) for
 performance work.
 
+Both lay the day out relative to ``now``.  Callers that run at any hour use
+a mid-day clock (``demo_clock``, coordtui.clock): outside 11:00-15:00 clinic
+time it is the real clock shifted to 11:30 today, and the app then runs on
+that same clock, so the board is a live mid-day one whatever the hour.  The
+instant a store was laid out for is kept in ``meta`` (``laid_out_at``), so a
+benchmark can run on the clock its store was made for (``store_clock``).
+
 Both are deterministic for a given ``seed`` and ``now``: every random choice
 comes from one ``random.Random(seed)`` and ids come from a seeded, counter
 based generator, so two runs write byte-for-byte identical rows.  Both write
@@ -36,7 +43,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from coordtui.domain.days import local_today
+from coordtui.clock import Clock, ShiftedClock, midday_clock, real_clock
+from coordtui.domain.days import local_today, parse_db
 from coordtui.domain.status import LABELS, Status
 from coordtui.store.db import open_store
 from coordtui.store.files import ensure_private_file
@@ -44,6 +52,7 @@ from coordtui.store.search import rebuild_index
 
 ACTOR = "demo"  # StatusEvent.actor / created_by / updated_by of generated rows
 DEFAULT_TIMEZONE = "America/New_York"
+LAID_OUT_AT = "laid_out_at"  # meta key: the instant (UTC) the generated day is laid out for
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 
 Progress = Callable[[str, int, int], None]
@@ -118,10 +127,8 @@ def _ts_or_none(moment: datetime | None) -> str | None:
     return None if moment is None else _ts(moment)
 
 
-def _naive_utc(now: datetime | None) -> datetime:
+def _naive_utc(now: datetime) -> datetime:
     """`now` as naive UTC (naive input is taken to be UTC already)."""
-    if now is None:
-        now = datetime.now(UTC)
     if now.tzinfo is not None:
         now = now.astimezone(UTC).replace(tzinfo=None)
     return now
@@ -1011,6 +1018,34 @@ def _write_all(path: Path, tables: dict[str, list]) -> None:
         conn.close()
 
 
+def demo_clock(base: Clock = real_clock, timezone: str = DEFAULT_TIMEZONE) -> Clock:
+    """The clock the demo runs on: ``base`` shifted to mid-day in the clinic's zone if needed.
+
+    Generate with ``now=clock()`` and give the same clock to the Service, and
+    the board is a live mid-day one at any hour (coordtui.clock.midday_clock).
+    """
+    return midday_clock(ZoneInfo(timezone), base)
+
+
+def store_clock(path: Path, base: Clock = real_clock) -> Clock:
+    """A clock that starts at the instant a generated store was laid out for, and ticks.
+
+    For benchmarks and tests that reuse a cached store: whatever the hour, or
+    the day, they see the store's day as it was made (``LAID_OUT_AT`` in meta).
+    A store without that note gets the demo's mid-day clock.
+    """
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (LAID_OUT_AT,)).fetchone()
+        zone = conn.execute("SELECT timezone FROM clinic").fetchone()
+    finally:
+        conn.close()
+    laid = parse_db(row[0]) if row else None
+    if laid is None:
+        return demo_clock(base, zone[0] if zone else DEFAULT_TIMEZONE)
+    return ShiftedClock(laid - base(), base)
+
+
 def generate_demo(
     path: Path,
     now: datetime | None = None,
@@ -1021,12 +1056,12 @@ def generate_demo(
     """Replace ``path`` with a lifelike demo clinic as of ``now``.
 
     Today's statuses are realistic relative to ``now`` when ``now`` falls in
-    clinic hours.  Outside them the day is laid out as it looks at the
-    nearest sensible time (3 hours after opening at the earliest, 1 hour
-    before closing at the latest), so that every status still occurs; before
-    opening, that means today's timestamps lie a little in the future.
+    clinic hours; pass ``demo_clock()()`` and run the app on that clock, so it
+    always does.  For any other ``now`` the day is laid out as it looks at the
+    nearest sensible time (2 hours after opening at the earliest, 1 hour
+    before closing at the latest), so that every status still occurs.
     """
-    now = _naive_utc(now)
+    now = _naive_utc(now or demo_clock(timezone=timezone)())
     zone = ZoneInfo(timezone)
     today = local_today(now, zone)
     rng = random.Random(seed)
@@ -1069,7 +1104,8 @@ def generate_demo(
     all_sessions = [pair for pairs in sessions.values() for pair in pairs]
     first_open = min(begin for begin, _ in all_sessions)
     last_close = max(end for _, end in all_sessions)
-    anchor = min(max(now, first_open + timedelta(hours=3)), last_close - timedelta(hours=1))
+    # Never clamped on a mid-day clock (11:00-15:00 lies inside every day's range).
+    anchor = min(max(now, first_open + timedelta(hours=2)), last_close - timedelta(hours=1))
     packed = [v for p in range(len(schedules)) for v in _pack(rng, p, sessions[p])]
     keep = min(len(packed), rng.randint(72, 96))
     today_visits = sorted(rng.sample(packed, keep), key=lambda v: (v.start, v.provider))
@@ -1136,7 +1172,7 @@ def generate_demo(
             "patient": [tuple(row) for row in patient_rows],
             "appointment": appointment_rows,
             "status_event": event_rows,
-            "meta": [("clinic_id", clinic_id), ("demo", "1")],
+            "meta": [("clinic_id", clinic_id), ("demo", "1"), (LAID_OUT_AT, _ts(anchor))],
         },
     )
     ensure_private_file(path)
@@ -1299,7 +1335,8 @@ def seed_store(
     half-written file.  At the end the store is back in WAL mode, ANALYZEd,
     and opens normally.  Providers and appointments per day follow
     ``seed_plan``; appointments cover ``days`` days from today, with today's
-    statuses realistic relative to ``now``.
+    statuses realistic relative to ``now`` (default: the demo's mid-day clock,
+    so a store seeded at any hour has a live mid-day "today").
 
     ``progress(stage, done, total)`` is called per batch; stages are
     "patients", "appointments", "indexes", "search index" and "analyze".
@@ -1310,7 +1347,7 @@ def seed_store(
         raise ValueError("days cannot be negative")
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
-    now = _naive_utc(now)
+    now = _naive_utc(now or demo_clock(timezone=timezone)())
     zone = ZoneInfo(timezone)
     today = local_today(now, zone)
     rng = random.Random(seed)
@@ -1380,7 +1417,8 @@ def seed_store(
         # Raw inserts bypass the mutations that keep the search index current.
         rebuild_index(conn, progress=lambda done, total: report("search index", done, total))
         seed_meta = json.dumps({"patients": patients, "days": days, "seed": seed})
-        _insert(conn, "meta", [("clinic_id", clinic_id), ("demo", "1"), ("seed", seed_meta)])
+        meta = [("clinic_id", clinic_id), ("demo", "1"), ("seed", seed_meta)]
+        _insert(conn, "meta", [*meta, (LAID_OUT_AT, _ts(now))])
         conn.execute("COMMIT")
 
         report("analyze", 0, 1)

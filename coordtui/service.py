@@ -98,6 +98,13 @@ class Service:
     def today(self) -> date:
         return local_today(self.now(), self.zone)
 
+    @property
+    def clock_label(self) -> str:
+        """'demo clock' when the injected clock is not the time of day (the header shows it)."""
+        from coordtui.clock import clock_label
+
+        return clock_label(self._clock)
+
     # -------------------------------------------------------------- reads
 
     def queue(self, day: date) -> list[QueueRow]:

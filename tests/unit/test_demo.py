@@ -20,9 +20,11 @@ from sqlmodel import Session, select
 from coordtui.demo import (
     DEMO_PATIENTS,
     DemoSummary,
+    demo_clock,
     generate_demo,
     seed_plan,
     seed_store,
+    store_clock,
 )
 from coordtui.domain.days import DB_FORMAT, day_bounds_utc, db_text, local_today
 from coordtui.domain.patient import validate_patient
@@ -448,3 +450,31 @@ def test_seed_200k_has_about_2000_today(tmp_path):
     summary = seed_store(path, 200_000, 1, now=NOW)
     assert 1_900 <= len(today_rows(path)) <= 2_200
     assert summary.appointments == len(today_rows(path))
+
+
+# ------------------------------------------------------------- any hour
+
+
+@pytest.mark.parametrize("wall", [(3, 0), (21, 30)], ids=["03:00", "21:30"])
+def test_a_store_seeded_at_any_hour_runs_on_its_own_midday_clock(tmp_path, wall):
+    """Seeds lay today out on the demo clock; store_clock gives it back later (benchmarks)."""
+    real = datetime(2026, 3, 14, *wall, tzinfo=ZONE).astimezone(UTC)
+    laid = demo_clock(lambda: real)()
+    path = tmp_path / "seed.db"
+    seed_store(path, 2_000, 1, now=laid)
+    later = real + timedelta(days=2, hours=5)  # reused from the cache two days on
+    clock = store_clock(path, base=lambda: later)
+    assert clock() == laid and local_today(clock(), ZONE) == local_today(real, ZONE)
+    rows = today_rows(path, laid)
+    now = db_text(laid)
+    assert sum(r["status"] == "booked" and r["start_utc"] > now for r in rows) >= 5
+    for r in rows:
+        if r["status"] in ("arrived", "in_room"):
+            assert r["status_since"] >= db_text(laid - timedelta(hours=1)), dict(r)
+        for column in ("arrived_at", "status_since", "finished_at"):
+            assert r[column] is None or r[column] <= now, (column, dict(r))
+
+
+def test_the_demo_notes_the_instant_it_was_laid_out_for(demo):
+    clock = store_clock(demo[0], base=lambda: NOW + timedelta(hours=30))
+    assert clock() == NOW  # 11:40 in New York: mid-day, laid out as is
