@@ -431,46 +431,15 @@ def _utc_z(value) -> str | None:
 
 
 def _print_hits(hits, today, zone, region, limit: int, offset: int) -> None:
-    """A table for people: every stored value passes through clean(), never markup."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    from coordtui.domain.days import format_dob
-    from coordtui.domain.phones import display
-    from coordtui.domain.text import clean
+    from coordtui.cli_tables import print_hits
 
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("Record", "Name", "DOB", "Phone", "Next visit", "Matched"):
-        table.add_column(column, no_wrap=column not in ("Name", "Matched"))
-    for h in hits:
-        name = f"{h.family_name}, {h.given_name}"
-        if h.preferred_name:
-            name += f" ({h.preferred_name})"
-        dob = h.dob if not isinstance(h.dob, str) else _parse_date(h.dob)
-        moment = _as_utc(h.next_appointment)
-        nxt = moment.astimezone(zone).strftime("%a %d %b %Y %H:%M") if moment else ""
-        table.add_row(
-            Text(clean(h.record_number)),
-            Text(clean(name)),
-            Text(format_dob(dob, today)),
-            Text(clean(display(h.phone or "", region))),
-            Text(nxt),
-            Text(clean(", ".join(h.matched or ()))),
-        )
     console = Console(highlight=False, soft_wrap=False)
-    console.print(table)
+    print_hits(hits, today, zone, region, console)
     if len(hits) == limit:
         console.print(Text(f"More may match: add --offset {offset + limit}."))
-
-
-def _parse_date(text: str):
-    from datetime import date
-
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _report(args, config) -> int:
@@ -543,21 +512,12 @@ def _summary_csv(day, summary) -> str:
 
 def _print_summary(day, summary) -> None:
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    from coordtui.domain.days import format_day
-    from coordtui.domain.text import clean
+    from coordtui.cli_tables import print_summary
 
-    table = Table(title=f"Day summary, {format_day(day)}", box=None, header_style="bold")
-    headers = ("Provider", "Booked", "Arrived", "Seen", "No-show", "Cancelled", "Avg wait",
-               "Max wait")  # fmt: skip
-    for header in headers:
-        table.add_column(header, justify="left" if header == "Provider" else "right")
-    for row in _summary_rows(day, summary):
-        table.add_row(*(Text(clean(v)) for v in (row[1:7] + row[8:10])))
     console = Console(highlight=False, soft_wrap=False)
-    console.print(table)
+    print_summary(day, [row[1:7] + row[8:10] for row in _summary_rows(day, summary)], console)
     console.print(
         Text(
             f"Calls logged: {summary.calls_logged}   "

@@ -1256,21 +1256,26 @@ def seed_plan(patients: int) -> tuple[int, int]:
 
 
 def _seed_providers(rng: random.Random, ids: _Ids, clinic_id: str, count: int):
-    """Provider rows with unique short names, plus their schedules."""
+    """Provider rows with distinct, realistic short names, plus their schedules.
+
+    A short name is how the desk says it: "Dr García", never cut or numbered.
+    Two "Dr García"s would be ambiguous on the board, so the second becomes
+    "Dr M. García" (the given name's initial), and a person whose both forms
+    are taken is drawn again.
+    """
     rows, schedules, shorts = [], [], set()
-    for i in range(count):
+    while len(rows) < count:
         culture = _CULTURES[_pick_cum(rng, _CULTURE_CUM)]
         female = rng.random() < 0.55
         given = rng.choice(culture.female if female else culture.male)
         family = rng.choice(culture.family)
         g, f = (given.latin_f, family.latin_f) if female else (given.latin_m, family.latin_m)
         title, credential = ("NP", "NP") if rng.random() < 0.2 else ("Dr", rng.choice(("MD", "DO")))
-        short = f"{title} {f}"[:12]
-        n = 2
-        while short in shorts:  # two "Dr Smith"s would be ambiguous on the board
-            short = f"{title} {f}"[: 12 - len(str(n))] + str(n)
-            n += 1
+        short = next((s for s in (f"{title} {f}", f"{title} {g[0]}. {f}") if s not in shorts), None)
+        if short is None:
+            continue
         shorts.add(short)
+        i = len(rows)
         schedule = {key: _SHIFTS[i % len(_SHIFTS)] for key in DAY_KEYS}
         schedules.append(schedule)
         rows.append(

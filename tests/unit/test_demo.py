@@ -4,6 +4,7 @@ with the store's schema and the status state machine."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import sqlite3
 import stat
@@ -478,3 +479,16 @@ def test_a_store_seeded_at_any_hour_runs_on_its_own_midday_clock(tmp_path, wall)
 def test_the_demo_notes_the_instant_it_was_laid_out_for(demo):
     clock = store_clock(demo[0], base=lambda: NOW + timedelta(hours=30))
     assert clock() == NOW  # 11:40 in New York: mid-day, laid out as is
+
+
+def test_seeded_provider_short_names_are_distinct_and_never_cut():
+    """Issue 10: "Dr Fernánde2" is gone; a second Dr García is "Dr M. García"."""
+    from coordtui.demo import _Ids, _seed_providers
+
+    rows, _ = _seed_providers(random.Random(11), _Ids(11, NOW_NAIVE), "clinic", 200)
+    shorts = [r[3] for r in rows]
+    assert len(set(shorts)) == 200
+    assert any(re.fullmatch(r"(Dr|NP) \w\. .+", s) for s in shorts)  # initials told apart
+    for _id, _clinic, name, short, *_ in rows:
+        family = re.sub(r"^(Dr|NP) (\w\. )?", "", short)
+        assert not re.search(r"\d", short) and name.endswith(f" {family}, {name[-2:]}"), short
