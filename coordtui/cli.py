@@ -414,19 +414,11 @@ def _iso_date(value) -> str | None:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def _as_utc(value):
-    """An aware UTC datetime from a datetime or store text (naive means UTC), or None."""
-    from datetime import UTC, datetime
-
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _utc_z(value) -> str | None:
     """ISO 8601 UTC with 'Z', to the second."""
-    moment = _as_utc(value)
+    from coordtui.domain.days import as_utc
+
+    moment = as_utc(value)
     return None if moment is None else moment.replace(tzinfo=None).isoformat("T", "seconds") + "Z"
 
 

@@ -12,7 +12,7 @@ stored value passes through ``clean()`` and is printed as Text, never markup.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -20,7 +20,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from coordtui.domain.days import format_day, format_dob
+from coordtui.domain.days import as_utc, format_day, format_dob
 from coordtui.domain.phones import display
 from coordtui.domain.text import clean
 
@@ -56,14 +56,6 @@ def _table(**kwargs) -> Table:
 # ------------------------------------------------------------------ search
 
 
-def _as_utc(value) -> datetime | None:
-    """An aware UTC datetime from a datetime or store text (naive means UTC), or None."""
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _date(value) -> date | None:
     if isinstance(value, date) or value is None:
         return value
@@ -86,7 +78,7 @@ def print_hits(hits, today: date, zone, region: str, console: Console) -> None:
         if h.preferred_name:
             name += f" ({h.preferred_name})"
         dob = _date(h.dob)
-        nxt = _as_utc(h.next_appointment)
+        nxt = as_utc(h.next_appointment)
         nxt = nxt.astimezone(zone) if nxt else None
         rows.append(
             {
