@@ -160,7 +160,7 @@ def _open_app(path: Path, config, clock=None) -> int:
     from coordtui.app import CoordApp
     from coordtui.service import Service
 
-    service = Service(path, actor=config.user, clock=clock, date_order=config.date_order)
+    service = Service(path, actor=config.user, clock=clock)  # the app applies config.date_order
     service.allow_empty_resolved_note = config.allow_empty_resolved_note
     if not service.reads.clinic():
         print(
