@@ -18,7 +18,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from coordtui.clock import Clock, real_clock
+from coordtui.clock import Clock, laid_out_at, real_clock
 
 OUT = Path(os.environ.get("COORDTUI_BENCH_DIR") or Path(tempfile.gettempdir()) / "coordtui-bench")
 
@@ -57,26 +57,13 @@ def midday_now():
 
 
 def store_clock(path: Path) -> Clock:
-    """The clock to run on against ``path``: its laid-out instant, ticking live."""
-    from coordtui.demo import store_clock as clock_of
+    """The clock to run on against ``path``: its laid-out instant, ticking live.
+
+    Light (sqlite3 only): the start-up benchmark's child calls it before first paint.
+    """
+    from coordtui.clock import store_clock as clock_of
 
     return clock_of(path, base_clock())
-
-
-def laid_out_at(path: Path) -> str | None:
-    """The instant a generated store was laid out for (meta), or None for an older file."""
-    import sqlite3
-
-    from coordtui.demo import LAID_OUT_AT
-
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (LAID_OUT_AT,)).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-    return row[0] if row else None
 
 
 def demo_store() -> Path:
@@ -100,7 +87,7 @@ def seeded_store(patients: int, days: int = 1) -> Path:
         path.exists()
         and marker.exists()
         and schema_version(path) == SCHEMA_VERSION
-        and laid_out_at(path) is not None  # older files have no clock to run on
+        and laid_out_at(path)[0] is not None  # older files have no clock to run on
     )
     if not current:  # missing, half-built, or made by an older version: build afresh
         seed_store(path, patients, days, now=midday_now())

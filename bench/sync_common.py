@@ -57,7 +57,7 @@ def server_db(patients: int, days: int, log=print) -> Path:
     started = time.perf_counter()
     store = seeded_store(patients, days)  # cached; re-seeded only when out of date
     # The desks are copies of that store: the server must hold the same rows.
-    stamp = f"v{SCHEMA_VERSION} {laid_out_at(store)}"
+    stamp = f"v{SCHEMA_VERSION} {laid_out_at(store)[0]}"
     if path.exists() and marker.exists() and marker.read_text() == stamp:
         return path
     log(f"  seeded store {store.name} ({time.perf_counter() - started:.1f} s)")

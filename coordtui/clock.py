@@ -17,9 +17,12 @@ machine zone (``TZ``) plays no part, since every instant here is aware UTC.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]  # returns aware UTC
 
@@ -29,6 +32,7 @@ Clock = Callable[[], datetime]  # returns aware UTC
 MIDDAY_WINDOW = (time(11, 0), time(15, 0))
 MIDDAY_START = time(11, 30)  # a busy late morning, before the lunch breaks
 DEMO_LABEL = "demo clock"
+LAID_OUT_AT = "laid_out_at"  # meta key of a generated store: the instant its day is laid out for
 
 
 def real_clock() -> datetime:
@@ -71,6 +75,37 @@ def midday_clock(zone: tzinfo, base: Clock = real_clock) -> Clock:
     """``base`` itself inside the mid-day window, else a ShiftedClock that starts at mid-day."""
     offset = midday_offset(base(), zone)
     return ShiftedClock(offset, base) if offset else base
+
+
+def laid_out_at(path: Path) -> tuple[datetime | None, str]:
+    """(the instant a generated store was laid out for, its clinic's zone name).
+
+    Plain sqlite3, read-only: cheap enough to call before an app's first paint.
+    The instant is None for a store that does not say (an older or a real one).
+    """
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (LAID_OUT_AT,)).fetchone()
+        zone = conn.execute("SELECT timezone FROM clinic").fetchone()
+    except sqlite3.Error:
+        row = zone = None
+    finally:
+        conn.close()
+    moment = datetime.fromisoformat(row[0]).replace(tzinfo=UTC) if row else None
+    return moment, zone[0] if zone else "UTC"
+
+
+def store_clock(path: Path, base: Clock = real_clock) -> Clock:
+    """A clock that starts at the instant a generated store was laid out for, and ticks.
+
+    For benchmarks and tests that reuse a cached store: whatever the hour, or the
+    day, they see the store's day as it was made.  A store that does not say gets
+    the mid-day clock in its clinic's zone.
+    """
+    laid, zone = laid_out_at(path)
+    if laid is None:
+        return midday_clock(ZoneInfo(zone), base)
+    return ShiftedClock(laid - base().astimezone(UTC), base)
 
 
 def clock_label(clock: Clock | None) -> str:

@@ -10,7 +10,7 @@ a mid-day clock (``demo_clock``, coordtui.clock): outside 11:00-15:00 clinic
 time it is the real clock shifted to 11:30 today, and the app then runs on
 that same clock, so the board is a live mid-day one whatever the hour.  The
 instant a store was laid out for is kept in ``meta`` (``laid_out_at``), so a
-benchmark can run on the clock its store was made for (``store_clock``).
+benchmark can run on the clock its store was made for (coordtui.clock.store_clock).
 
 Both are deterministic for a given ``seed`` and ``now``: every random choice
 comes from one ``random.Random(seed)`` and ids come from a seeded, counter
@@ -43,8 +43,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from coordtui.clock import Clock, ShiftedClock, midday_clock, real_clock
-from coordtui.domain.days import local_today, parse_db
+from coordtui.clock import LAID_OUT_AT, Clock, midday_clock, real_clock
+from coordtui.domain.days import local_today
 from coordtui.domain.status import LABELS, Status
 from coordtui.store.db import open_store
 from coordtui.store.files import ensure_private_file
@@ -52,7 +52,6 @@ from coordtui.store.search import rebuild_index
 
 ACTOR = "demo"  # StatusEvent.actor / created_by / updated_by of generated rows
 DEFAULT_TIMEZONE = "America/New_York"
-LAID_OUT_AT = "laid_out_at"  # meta key: the instant (UTC) the generated day is laid out for
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 
 Progress = Callable[[str, int, int], None]
@@ -1025,25 +1024,6 @@ def demo_clock(base: Clock = real_clock, timezone: str = DEFAULT_TIMEZONE) -> Cl
     the board is a live mid-day one at any hour (coordtui.clock.midday_clock).
     """
     return midday_clock(ZoneInfo(timezone), base)
-
-
-def store_clock(path: Path, base: Clock = real_clock) -> Clock:
-    """A clock that starts at the instant a generated store was laid out for, and ticks.
-
-    For benchmarks and tests that reuse a cached store: whatever the hour, or
-    the day, they see the store's day as it was made (``LAID_OUT_AT`` in meta).
-    A store without that note gets the demo's mid-day clock.
-    """
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (LAID_OUT_AT,)).fetchone()
-        zone = conn.execute("SELECT timezone FROM clinic").fetchone()
-    finally:
-        conn.close()
-    laid = parse_db(row[0]) if row else None
-    if laid is None:
-        return demo_clock(base, zone[0] if zone else DEFAULT_TIMEZONE)
-    return ShiftedClock(laid - base(), base)
 
 
 def generate_demo(

@@ -18,6 +18,7 @@ import phonenumbers
 import pytest
 from sqlmodel import Session, select
 
+from coordtui.clock import store_clock
 from coordtui.demo import (
     DEMO_PATIENTS,
     DemoSummary,
@@ -25,7 +26,6 @@ from coordtui.demo import (
     generate_demo,
     seed_plan,
     seed_store,
-    store_clock,
 )
 from coordtui.domain.days import DB_FORMAT, day_bounds_utc, db_text, local_today
 from coordtui.domain.patient import validate_patient
