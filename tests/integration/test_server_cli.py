@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 
-from coordtui.cli_sync import _shown
 from tests.sync_env import ROOT
 
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:(\d+))")
@@ -102,6 +101,8 @@ def test_a_port_in_use_is_an_error_not_a_listening_line(tmp_path):
 
 
 def test_the_database_is_shown_without_its_password():
+    from coordtui.cli_sync import _shown
+
     assert _shown("sqlite:////var/lib/coordtui/server.db") == "/var/lib/coordtui/server.db"
     shown = _shown("postgresql+psycopg://clinic:s3cret@db.example/clinic")
     assert "s3cret" not in shown and "db.example/clinic" in shown
