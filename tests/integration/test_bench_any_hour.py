@@ -5,7 +5,7 @@ queue with rows at start-up, today's calls) are run for real, small, with the
 real clock pretending to read 03:00 or 21:30 in New York (COORDTUI_BENCH_NOW,
 see bench/common.py).  Before the fix ``bench.keypress`` crashed after closing
 time: nobody was still booked.  The other scripts were run the same way by hand
-(README, "Any hour").
+(BENCHMARKS.md, "Any hour").
 """
 
 from __future__ import annotations
