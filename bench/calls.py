@@ -30,12 +30,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
 
-from bench.common import OUT, seeded_store, summary_ms
+from bench.common import OUT, seeded_store, store_clock, summary_ms
 from coordtui.domain.days import db_text
 
 
@@ -49,7 +49,7 @@ def build(calls: int, callbacks: int):
     conn = sqlite3.connect(path)
     rng = random.Random(3)
     patients = [r[0] for r in conn.execute("SELECT id FROM patient")]
-    now = datetime.now(UTC)
+    now = store_clock(path)()  # the store's day, so "today's calls" exist at any hour
     outcomes = ("resolved", "callback needed", "left message", "no answer", "wrong number")
     rows = []
     for i in range(calls):
@@ -196,7 +196,7 @@ async def eager(pilot) -> None:
 async def run(path, opens: int) -> None:
     from coordtui.service import Service
 
-    service = Service(path, actor="bench")
+    service = Service(path, actor="bench", clock=store_clock(path))
     reads = []
     for _ in range(20):
         start = time.perf_counter()
@@ -229,7 +229,7 @@ async def child(path, when: str) -> None:
     """One open in this fresh process: prints the milliseconds."""
     from coordtui.service import Service
 
-    service = Service(path, actor="bench")
+    service = Service(path, actor="bench", clock=store_clock(path))
     settle = eager if when == "eager" else idle
     took, _listed, _logged = await open_once(service, _expected(service), settle)
     print(f"{took * 1000:.3f}")

@@ -20,7 +20,7 @@ import time
 
 from rich.console import Console
 
-from bench.common import seeded_store, summary_ms
+from bench.common import seeded_store, store_clock, summary_ms
 
 
 async def run(db, presses: int, size: tuple[int, int], coverage_days: int = 0) -> None:
@@ -30,7 +30,7 @@ async def run(db, presses: int, size: tuple[int, int], coverage_days: int = 0) -
     from coordtui.service import Service
     from coordtui.widgets.queue_table import QueueTable
 
-    service = Service(db, actor="bench")
+    service = Service(db, actor="bench", clock=store_clock(db))  # any hour: booked rows
     app = CoordApp(service, Config(idle_lock_minutes=0, coverage_check_days=coverage_days))
     watch: dict = {"until": None, "at": None}
     console = Console(file=io.StringIO(), force_terminal=True, width=size[0])

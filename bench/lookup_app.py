@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench.common import seeded_store, summary_ms
+from bench.common import seeded_store, store_clock, summary_ms
 
 
 def _queries(db: Path, count: int) -> list[str]:
@@ -68,7 +68,7 @@ async def run(db: Path, queries: list[str]) -> None:
     from coordtui.service import Service
     from coordtui.widgets.patient_search import PatientSearch
 
-    service = Service(db, actor="bench")
+    service = Service(db, actor="bench", clock=store_clock(db))
     app = CoordApp(service, Config(idle_lock_minutes=0))
     watch: dict = {"until": None, "at": None}
     console = Console(file=io.StringIO(), force_terminal=True, width=100)

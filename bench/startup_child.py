@@ -33,6 +33,7 @@ def hello() -> None:
 def coordtui(db: str) -> None:
     from pathlib import Path
 
+    from bench.common import store_clock
     from coordtui.app import CoordApp
     from coordtui.config import load
     from coordtui.service import Service
@@ -44,7 +45,7 @@ def coordtui(db: str) -> None:
             self.exit()
 
     config = load()
-    service = Service(Path(db), actor=config.user)
+    service = Service(Path(db), actor=config.user, clock=store_clock(Path(db)))
     Timed(service, config).run()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import OUT, seeded_store
+from bench.common import OUT, laid_out_at, seeded_store, store_clock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,10 +54,12 @@ def server_db(patients: int, days: int, log=print) -> Path:
 
     path = OUT / f"server-{patients}-{days}.db"
     marker = path.with_suffix(".done")
-    if path.exists() and marker.exists() and marker.read_text() == f"v{SCHEMA_VERSION}":
-        return path
     started = time.perf_counter()
-    store = seeded_store(patients, days)
+    store = seeded_store(patients, days)  # cached; re-seeded only when out of date
+    # The desks are copies of that store: the server must hold the same rows.
+    stamp = f"v{SCHEMA_VERSION} {laid_out_at(store)[0]}"
+    if path.exists() and marker.exists() and marker.read_text() == stamp:
+        return path
     log(f"  seeded store {store.name} ({time.perf_counter() - started:.1f} s)")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -73,7 +75,7 @@ def server_db(patients: int, days: int, log=print) -> Path:
     raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     raw.close()
     log(f"  load_baseline: {copied:,} rows in {time.perf_counter() - started:.1f} s")
-    marker.write_text(f"v{SCHEMA_VERSION}")
+    marker.write_text(stamp)
     return path
 
 
@@ -236,7 +238,7 @@ class Desk:
         from coordtui.sync import local
         from coordtui.sync.client import SyncClient
 
-        self.service = Service(self.path, actor=self.actor)
+        self.service = Service(self.path, actor=self.actor, clock=store_clock(self.path))
         self.client = SyncClient(self.service.engine, self.path, timeout=30)
         self.client.enrol(server.url, code, self.actor)
         local.write_meta(self.service.engine, {local.CURSOR: cursor})

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import OUT, pct, seeded_store
+from bench.common import OUT, pct, seeded_store, store_clock
 from bench.sync_common import ROOT, Server, copy_db, enrol, free_port, head_cursor, load_avg
 
 BURST_EVERY = 30.0
@@ -68,7 +68,7 @@ def _slots_and_visits(store: Path, wanted: int, seed: int):
     work = OUT / "sync-load"
     work.mkdir(parents=True, exist_ok=True)
     copy = copy_db(store, work / "slots.db")
-    service = Service(copy, actor="bench")
+    service = Service(copy, actor="bench", clock=store_clock(copy))
     try:
         names = [t.name for t in service.appointment_types()]
         kind = "Consultation" if "Consultation" in names else names[0]

@@ -32,7 +32,7 @@ import statistics
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bench.common import OUT, pct
 from bench.sync_common import Desk, Server, desks_for, enrol, head_cursor, load_avg
@@ -49,7 +49,7 @@ class Changer:
         self.step = 0
         self.patient: str | None = None
         self.appointment: str | None = None
-        self.slot_from = datetime.now(UTC) + timedelta(days=1)
+        self.slot_from = self.service.now() + timedelta(days=1)
 
     def change(self):
         """Make the next change; returns (what, check) where check(conn) says it is there."""

@@ -113,6 +113,8 @@ class CoordApp(App):
         super().__init__()
         self.service = service
         self.config = config
+        if config.date_order:  # set explicitly: wins over the clinic region's custom
+            service.date_order = config.date_order
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coordtui-writer")
         self._last_input = monotonic()
         self.writes_in_flight = 0

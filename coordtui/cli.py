@@ -155,11 +155,12 @@ def _run(args, config) -> int:
         return 2
 
 
-def _open_app(path: Path, config) -> int:
+def _open_app(path: Path, config, clock=None) -> int:
+    """The app on ``path``: on the real clock, unless the demo hands in its own."""
     from coordtui.app import CoordApp
     from coordtui.service import Service
 
-    service = Service(path, actor=config.user)
+    service = Service(path, actor=config.user, clock=clock)  # the app applies config.date_order
     service.allow_empty_resolved_note = config.allow_empty_resolved_note
     if not service.reads.clinic():
         print(
@@ -175,8 +176,11 @@ def _open_app(path: Path, config) -> int:
 
 
 def _demo(args, config) -> int:
+    from zoneinfo import ZoneInfo
+
+    from coordtui.clock import clock_label
     from coordtui.config import demo_db_path
-    from coordtui.demo import generate_demo
+    from coordtui.demo import DEFAULT_TIMEZONE, demo_clock, generate_demo
 
     path = args.db or (
         Path(os.environ["COORDTUI_DB"]) if os.environ.get("COORDTUI_DB") else demo_db_path()
@@ -188,15 +192,23 @@ def _demo(args, config) -> int:
             file=sys.stderr,
         )
         return 2
-    summary = generate_demo(path, seed=args.seed)
+    clock = demo_clock()  # mid-day in the demo clinic's zone, whatever the hour here
+    summary = generate_demo(path, now=clock(), seed=args.seed)
     print(
         f"Demo clinic: {summary.providers} providers, {summary.patients} patients, "
         f"{summary.appointments_today} appointments today in {path}",
         file=sys.stderr,
     )
+    if clock_label(clock):
+        wall = clock().astimezone(ZoneInfo(DEFAULT_TIMEZONE))
+        print(
+            f"The demo clinic ({DEFAULT_TIMEZONE}) is not at mid-day now, so the app runs "
+            f"on a {clock_label(clock)}: {wall:%H:%M} there, ticking live.",
+            file=sys.stderr,
+        )
     if args.no_app:
         return 0
-    return _open_app(path, config)
+    return _open_app(path, config, clock)
 
 
 def _is_demo_or_absent(path: Path) -> bool:
@@ -402,63 +414,24 @@ def _iso_date(value) -> str | None:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def _as_utc(value):
-    """An aware UTC datetime from a datetime or store text (naive means UTC), or None."""
-    from datetime import UTC, datetime
-
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _utc_z(value) -> str | None:
     """ISO 8601 UTC with 'Z', to the second."""
-    moment = _as_utc(value)
+    from coordtui.domain.days import as_utc
+
+    moment = as_utc(value)
     return None if moment is None else moment.replace(tzinfo=None).isoformat("T", "seconds") + "Z"
 
 
 def _print_hits(hits, today, zone, region, limit: int, offset: int) -> None:
-    """A table for people: every stored value passes through clean(), never markup."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    from coordtui.domain.days import format_dob
-    from coordtui.domain.phones import display
-    from coordtui.domain.text import clean
+    from coordtui.cli_tables import print_hits
 
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("Record", "Name", "DOB", "Phone", "Next visit", "Matched"):
-        table.add_column(column, no_wrap=column not in ("Name", "Matched"))
-    for h in hits:
-        name = f"{h.family_name}, {h.given_name}"
-        if h.preferred_name:
-            name += f" ({h.preferred_name})"
-        dob = h.dob if not isinstance(h.dob, str) else _parse_date(h.dob)
-        moment = _as_utc(h.next_appointment)
-        nxt = moment.astimezone(zone).strftime("%a %d %b %Y %H:%M") if moment else ""
-        table.add_row(
-            Text(clean(h.record_number)),
-            Text(clean(name)),
-            Text(format_dob(dob, today)),
-            Text(clean(display(h.phone or "", region))),
-            Text(nxt),
-            Text(clean(", ".join(h.matched or ()))),
-        )
     console = Console(highlight=False, soft_wrap=False)
-    console.print(table)
+    print_hits(hits, today, zone, region, console)
     if len(hits) == limit:
         console.print(Text(f"More may match: add --offset {offset + limit}."))
-
-
-def _parse_date(text: str):
-    from datetime import date
-
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _report(args, config) -> int:
@@ -531,21 +504,12 @@ def _summary_csv(day, summary) -> str:
 
 def _print_summary(day, summary) -> None:
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    from coordtui.domain.days import format_day
-    from coordtui.domain.text import clean
+    from coordtui.cli_tables import print_summary
 
-    table = Table(title=f"Day summary, {format_day(day)}", box=None, header_style="bold")
-    headers = ("Provider", "Booked", "Arrived", "Seen", "No-show", "Cancelled", "Avg wait",
-               "Max wait")  # fmt: skip
-    for header in headers:
-        table.add_column(header, justify="left" if header == "Provider" else "right")
-    for row in _summary_rows(day, summary):
-        table.add_row(*(Text(clean(v)) for v in (row[1:7] + row[8:10])))
     console = Console(highlight=False, soft_wrap=False)
-    console.print(table)
+    print_summary(day, [row[1:7] + row[8:10] for row in _summary_rows(day, summary)], console)
     console.print(
         Text(
             f"Calls logged: {summary.calls_logged}   "

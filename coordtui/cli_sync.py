@@ -49,12 +49,22 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _url(args) -> str:
-    from platformdirs import user_data_dir
-
+    """--database-url, else COORDTUI_DATABASE_URL, else server.db in the data directory
+    (COORDTUI_DATA_DIR when set, like every other file coordtui keeps)."""
+    from coordtui.config import data_dir
     from coordtui.server.schema import database_url
 
     given = getattr(args, "database_url", None) or os.environ.get("COORDTUI_DATABASE_URL")
-    return database_url(given, Path(user_data_dir("coordtui")))
+    return database_url(given, data_dir())
+
+
+def _shown(url: str) -> str:
+    """The database for people to read: a SQLite file's path, or the URL without its password."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def server(args, config) -> int:
@@ -120,9 +130,26 @@ def _serve(url: str, args) -> int:
 
     from coordtui.server.app import create_app
 
-    app = create_app(url)
-    uvicorn.run(
-        app,
+    class Server(uvicorn.Server):
+        """Says where it listens once the socket is bound (uvicorn's own line is at info level,
+        which also logs every connection; a port in use ends the start-up before this)."""
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.should_exit:
+                return
+            port = self.servers[0].sockets[0].getsockname()[1]  # the real one if --port 0
+            host = f"[{args.host}]" if ":" in args.host else args.host
+            scheme = "https" if args.ssl_certfile else "http"
+            print(
+                f"coordtui server listening on {scheme}://{host}:{port}  "
+                f"(database: {_shown(url)}; Ctrl+C stops it)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    config = uvicorn.Config(
+        create_app(url),
         host=args.host,
         port=args.port,
         ssl_certfile=args.ssl_certfile,
@@ -131,7 +158,9 @@ def _serve(url: str, args) -> int:
         access_log=False,  # paths only would be safe, but quiet is kinder on slow disks
         timeout_keep_alive=30,
     )
-    return 0
+    server = Server(config)
+    server.run()
+    return 0 if server.started else 1  # uvicorn has said why (port in use, bad certificate)
 
 
 def _client(config):

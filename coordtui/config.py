@@ -20,7 +20,7 @@ from coordtui.domain.coverage import DEFAULT_CHECK_DAYS, MAX_CHECK_DAYS
 from coordtui.sync.protocol import HISTORY_DAYS
 
 THEMES = ("default", "high-contrast", "monochrome")
-DATE_ORDERS = ("DMY", "MDY", "YMD")
+DATE_ORDERS = ("DMY", "MDY", "YMD")  # as coordtui.domain.dates (kept import-light here)
 
 
 class ConfigError(ValueError):
@@ -41,7 +41,7 @@ class Config:
     # Past appointments a new workstation fetches from the server (0: all of them).
     history_days: int = HISTORY_DAYS
     theme: str = "default"
-    date_order: str = "DMY"
+    date_order: str | None = None  # None: from the clinic's phone region (US: MDY)
     privacy: bool = False  # start with names masked to initials
     allow_empty_resolved_note: bool = False  # a "resolved" call may be logged without a note
     # Coverage at check-in: `a` opens the arrival step (payer, member id, copay), and the
@@ -169,9 +169,12 @@ def _coerce(key: str, value, where) -> object:
                 raise ValueError
             return value
         if key == "date_order":
-            if str(value).upper() not in DATE_ORDERS:
+            text = str(value).strip().upper()
+            if text in ("", "AUTO"):
+                return None
+            if text not in DATE_ORDERS:
                 raise ValueError
-            return str(value).upper()
+            return text
         if key == "keymap":
             if not isinstance(value, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()
@@ -189,7 +192,7 @@ def _coerce(key: str, value, where) -> object:
         return value
     hints = {
         "theme": f"one of {', '.join(THEMES)}",
-        "date_order": f"one of {', '.join(DATE_ORDERS)}",
+        "date_order": f"one of {', '.join(DATE_ORDERS)} or auto",
         "wait_alert_minutes": "a whole number of minutes, 1 to 1440",
         "idle_lock_minutes": "a whole number of minutes, 0 (off) to 1440",
         "refresh_seconds": "seconds between 0.2 and 60",
@@ -209,7 +212,8 @@ SAMPLE = """\
 wait_alert_minutes = 20     # flag waits at least this long
 idle_lock_minutes = 10      # lock the screen after this much idle time (0 = off)
 theme = "default"           # default | high-contrast | monochrome
-date_order = "DMY"          # how 14.3.80 is read: DMY | MDY | YMD
+# date_order = "DMY"        # how 03/08/74 is read: DMY | MDY | YMD | auto
+                            # (auto, the default: from the clinic's phone region; US: MDY)
 history_days = 365          # past appointments a new workstation fetches (0 = all)
 coverage_check_days = 30    # re-verify coverage at check-in after this many days (0 = off)
 

@@ -5,6 +5,13 @@ patients, a busy "today") for trying the app, screenshots and UI tests.
 ``seed_store`` builds a large store (up to millions of patients) for
 performance work.
 
+Both lay the day out relative to ``now``.  Callers that run at any hour use
+a mid-day clock (``demo_clock``, coordtui.clock): outside 11:00-15:00 clinic
+time it is the real clock shifted to 11:30 today, and the app then runs on
+that same clock, so the board is a live mid-day one whatever the hour.  The
+instant a store was laid out for is kept in ``meta`` (``laid_out_at``), so a
+benchmark can run on the clock its store was made for (coordtui.clock.store_clock).
+
 Both are deterministic for a given ``seed`` and ``now``: every random choice
 comes from one ``random.Random(seed)`` and ids come from a seeded, counter
 based generator, so two runs write byte-for-byte identical rows.  Both write
@@ -36,6 +43,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from coordtui.clock import LAID_OUT_AT, Clock, midday_clock, real_clock
 from coordtui.domain.days import local_today
 from coordtui.domain.status import LABELS, Status
 from coordtui.store.db import open_store
@@ -118,10 +126,8 @@ def _ts_or_none(moment: datetime | None) -> str | None:
     return None if moment is None else _ts(moment)
 
 
-def _naive_utc(now: datetime | None) -> datetime:
+def _naive_utc(now: datetime) -> datetime:
     """`now` as naive UTC (naive input is taken to be UTC already)."""
-    if now is None:
-        now = datetime.now(UTC)
     if now.tzinfo is not None:
         now = now.astimezone(UTC).replace(tzinfo=None)
     return now
@@ -985,7 +991,7 @@ _DEMO_WALK_INS = (
     (Status.ARRIVED, 32, "routine"),  # past the 20-minute alert
     (Status.IN_ROOM, 27, "urgent"),
     (Status.LEFT, 105, "routine"),
-    (Status.DONE, 150, "routine"),
+    (Status.DONE, 140, "routine"),  # after opening even at the weekend (09:00) at 11:30
 )
 
 
@@ -1011,6 +1017,15 @@ def _write_all(path: Path, tables: dict[str, list]) -> None:
         conn.close()
 
 
+def demo_clock(base: Clock = real_clock, timezone: str = DEFAULT_TIMEZONE) -> Clock:
+    """The clock the demo runs on: ``base`` shifted to mid-day in the clinic's zone if needed.
+
+    Generate with ``now=clock()`` and give the same clock to the Service, and
+    the board is a live mid-day one at any hour (coordtui.clock.midday_clock).
+    """
+    return midday_clock(ZoneInfo(timezone), base)
+
+
 def generate_demo(
     path: Path,
     now: datetime | None = None,
@@ -1021,12 +1036,12 @@ def generate_demo(
     """Replace ``path`` with a lifelike demo clinic as of ``now``.
 
     Today's statuses are realistic relative to ``now`` when ``now`` falls in
-    clinic hours.  Outside them the day is laid out as it looks at the
-    nearest sensible time (3 hours after opening at the earliest, 1 hour
-    before closing at the latest), so that every status still occurs; before
-    opening, that means today's timestamps lie a little in the future.
+    clinic hours; pass ``demo_clock()()`` and run the app on that clock, so it
+    always does.  For any other ``now`` the day is laid out as it looks at the
+    nearest sensible time (2 hours after opening at the earliest, 1 hour
+    before closing at the latest), so that every status still occurs.
     """
-    now = _naive_utc(now)
+    now = _naive_utc(now or demo_clock(timezone=timezone)())
     zone = ZoneInfo(timezone)
     today = local_today(now, zone)
     rng = random.Random(seed)
@@ -1069,7 +1084,8 @@ def generate_demo(
     all_sessions = [pair for pairs in sessions.values() for pair in pairs]
     first_open = min(begin for begin, _ in all_sessions)
     last_close = max(end for _, end in all_sessions)
-    anchor = min(max(now, first_open + timedelta(hours=3)), last_close - timedelta(hours=1))
+    # Never clamped on a mid-day clock (11:00-15:00 lies inside every day's range).
+    anchor = min(max(now, first_open + timedelta(hours=2)), last_close - timedelta(hours=1))
     packed = [v for p in range(len(schedules)) for v in _pack(rng, p, sessions[p])]
     keep = min(len(packed), rng.randint(72, 96))
     today_visits = sorted(rng.sample(packed, keep), key=lambda v: (v.start, v.provider))
@@ -1136,7 +1152,7 @@ def generate_demo(
             "patient": [tuple(row) for row in patient_rows],
             "appointment": appointment_rows,
             "status_event": event_rows,
-            "meta": [("clinic_id", clinic_id), ("demo", "1")],
+            "meta": [("clinic_id", clinic_id), ("demo", "1"), (LAID_OUT_AT, _ts(anchor))],
         },
     )
     ensure_private_file(path)
@@ -1220,21 +1236,26 @@ def seed_plan(patients: int) -> tuple[int, int]:
 
 
 def _seed_providers(rng: random.Random, ids: _Ids, clinic_id: str, count: int):
-    """Provider rows with unique short names, plus their schedules."""
+    """Provider rows with distinct, realistic short names, plus their schedules.
+
+    A short name is how the desk says it: "Dr García", never cut or numbered.
+    Two "Dr García"s would be ambiguous on the board, so the second becomes
+    "Dr M. García" (the given name's initial), and a person whose both forms
+    are taken is drawn again.
+    """
     rows, schedules, shorts = [], [], set()
-    for i in range(count):
+    while len(rows) < count:
         culture = _CULTURES[_pick_cum(rng, _CULTURE_CUM)]
         female = rng.random() < 0.55
         given = rng.choice(culture.female if female else culture.male)
         family = rng.choice(culture.family)
         g, f = (given.latin_f, family.latin_f) if female else (given.latin_m, family.latin_m)
         title, credential = ("NP", "NP") if rng.random() < 0.2 else ("Dr", rng.choice(("MD", "DO")))
-        short = f"{title} {f}"[:12]
-        n = 2
-        while short in shorts:  # two "Dr Smith"s would be ambiguous on the board
-            short = f"{title} {f}"[: 12 - len(str(n))] + str(n)
-            n += 1
+        short = next((s for s in (f"{title} {f}", f"{title} {g[0]}. {f}") if s not in shorts), None)
+        if short is None:
+            continue
         shorts.add(short)
+        i = len(rows)
         schedule = {key: _SHIFTS[i % len(_SHIFTS)] for key in DAY_KEYS}
         schedules.append(schedule)
         rows.append(
@@ -1299,7 +1320,8 @@ def seed_store(
     half-written file.  At the end the store is back in WAL mode, ANALYZEd,
     and opens normally.  Providers and appointments per day follow
     ``seed_plan``; appointments cover ``days`` days from today, with today's
-    statuses realistic relative to ``now``.
+    statuses realistic relative to ``now`` (default: the demo's mid-day clock,
+    so a store seeded at any hour has a live mid-day "today").
 
     ``progress(stage, done, total)`` is called per batch; stages are
     "patients", "appointments", "indexes", "search index" and "analyze".
@@ -1310,7 +1332,7 @@ def seed_store(
         raise ValueError("days cannot be negative")
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
-    now = _naive_utc(now)
+    now = _naive_utc(now or demo_clock(timezone=timezone)())
     zone = ZoneInfo(timezone)
     today = local_today(now, zone)
     rng = random.Random(seed)
@@ -1380,7 +1402,8 @@ def seed_store(
         # Raw inserts bypass the mutations that keep the search index current.
         rebuild_index(conn, progress=lambda done, total: report("search index", done, total))
         seed_meta = json.dumps({"patients": patients, "days": days, "seed": seed})
-        _insert(conn, "meta", [("clinic_id", clinic_id), ("demo", "1"), ("seed", seed_meta)])
+        meta = [("clinic_id", clinic_id), ("demo", "1"), ("seed", seed_meta)]
+        _insert(conn, "meta", [*meta, (LAID_OUT_AT, _ts(now))])
         conn.execute("COMMIT")
 
         report("analyze", 0, 1)

@@ -35,11 +35,11 @@ class Service:
         db_path: Path,
         actor: str,
         clock: Callable[[], datetime] | None = None,
-        date_order: str = "DMY",
+        date_order: str | None = None,
     ):
         self.db_path = db_path
         self.actor = actor
-        self.date_order = date_order  # how 14.3.80 is read in searches and forms
+        self._date_order = date_order  # None: from the clinic's phone region
         self._clock = clock  # tests and snapshots freeze time here
         ensure_private_file(db_path)
         self._version = check_version(db_path)  # refuses a newer file before anything else
@@ -89,6 +89,18 @@ class Service:
         return self._clinic
 
     @property
+    def date_order(self) -> str:
+        """How 03/08/1974 is read in searches and forms: the config's setting, else the
+        custom of the clinic's phone region (MDY in the US; coordtui.domain.dates)."""
+        from coordtui.domain.dates import default_date_order
+
+        return self._date_order or default_date_order(self.clinic.phone_region)
+
+    @date_order.setter
+    def date_order(self, value: str | None) -> None:
+        self._date_order = value or None
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.clinic.timezone)
 
@@ -98,6 +110,13 @@ class Service:
 
     def today(self) -> date:
         return local_today(self.now(), self.zone)
+
+    @property
+    def clock_label(self) -> str:
+        """'demo clock' when the injected clock is not the time of day (the header shows it)."""
+        from coordtui.clock import clock_label
+
+        return clock_label(self._clock)
 
     # -------------------------------------------------------------- reads
 

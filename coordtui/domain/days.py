@@ -41,6 +41,15 @@ def parse_db(value: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """An aware UTC instant from a datetime or store text (naive means UTC), or None."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        return parse_db(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def format_day(day: date) -> str:
     """Unambiguous in every locale: 'Fri 27 Nov 2026'."""
     return day.strftime("%a %d %b %Y")

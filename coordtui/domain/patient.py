@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from coordtui.domain.dates import read_date
 from coordtui.domain.phones import PhoneError, to_e164
 from coordtui.domain.text import has_unsafe, nfc
 
@@ -65,29 +66,20 @@ def parse_dob(raw: object, today: date) -> date | None:
     return dob
 
 
-def read_typed_date(text: str, date_order: str = "DMY") -> str:
+def read_typed_date(
+    text: str, date_order: str = "DMY", today: date | None = None, *, past: bool = True
+) -> str:
     """What a person typed in a date field, as ISO text for the mutation.
 
-    Accepts ISO (1980-03-14) and day/month/year with / . or - in the clinic's
-    order (14/03/1980, or 03/14/1980 for MDY).  Anything else is returned as
-    typed so the validator reports it at the field.
+    Reads exactly what the Lookup box reads (``coordtui.domain.dates.read_date``):
+    ISO, or day/month/year in the clinic's order with / . or -, two-digit years
+    included (``past``: a date of birth, never after ``today``; otherwise the
+    nearest year).  Anything else is returned as typed so the validator reports
+    it at the field.
     """
     raw = text.strip()
-    parts = raw.replace(".", "/").replace("-", "/").split("/")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        return raw
-    if len(parts[0]) == 4:
-        year, month, day = parts
-    elif date_order == "MDY":
-        month, day, year = parts
-    else:
-        day, month, year = parts
-    if len(year) != 4:
-        return raw
-    try:
-        return date(int(year), int(month), int(day)).isoformat()
-    except ValueError:
-        return raw
+    found = read_date(raw, date_order, today or date.today(), past=past)
+    return found.isoformat() if found else raw
 
 
 def read_money_cents(text: str) -> int | str:

@@ -4,7 +4,8 @@ One box serves every way a front desk finds a patient, so the parser sorts
 the typed text into kinds instead of asking which field to search:
 
 * dates (``1980-03-14``, ``14/03/1980``, ``14.3.80``) read in the clinic's
-  date order, two-digit years taken as the most recent past year;
+  date order by ``coordtui.domain.dates.read_date``, the reader the forms
+  use too (two-digit years: the most recent past year);
 * identifiers: anything with a digit that is not a date.  One typed
   identifier may be a phone number (any format, or its last 4+ digits), a
   record number (exact or prefix) or ``S1234`` (family-name initial + last 4
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from coordtui.domain.dates import DATE, read_date
 from coordtui.domain.text import fold
 from coordtui.domain.translit import has_romanizable, romanize
 
@@ -42,8 +44,6 @@ _TO_APOSTROPHE = str.maketrans(dict.fromkeys(_APOSTROPHES, "'"))
 
 # Dates and numbers stand alone: at the start or after a space, comma or semicolon.
 _ALONE_BEFORE, _ALONE_AFTER = r"(?<![^\s,;])", r"(?![^\s,;])"
-# A date: 1-4 digits, separator, 1-2 digits, the same separator, 1-4 digits.
-_DATE = re.compile(_ALONE_BEFORE + r"(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})" + _ALONE_AFTER)
 # A phone-like run: digits with the separators people put in numbers, spaces included.
 _NUMBER_RUN = re.compile(_ALONE_BEFORE + r"\+?\(?\d[\d\s().\-/]*(?<=[\d)])" + _ALONE_AFTER)
 _CHUNKS = re.compile(r"[^\s,;]+")
@@ -141,59 +141,10 @@ def name_words(text: str) -> tuple[str, ...]:
 # ------------------------------------------------------------------ dates
 
 
-def _two_digit_year(yy: int, month: int, day: int, today: date) -> date | None:
-    """The most recent year ending in ``yy`` that puts the date on or before today."""
-    year = today.year - ((today.year - yy) % 100)
-    for candidate in (year, year - 100):
-        try:
-            moment = date(candidate, month, day)
-        except ValueError:
-            continue
-        if moment <= today:
-            return moment
-    return None
-
-
-def _date_from(parts: tuple[str, str, str], order: str, today: date) -> date | None:
-    a, b, c = parts
-    if len(a) == 4:
-        ys, ms, ds = a, b, c  # ISO-like whatever the clinic's order
-    elif order == "YMD":
-        ys, ms, ds = a, b, c
-    elif order == "MDY":
-        ms, ds, ys = a, b, c
-    else:
-        ds, ms, ys = a, b, c
-    if len(ys) not in (2, 4) or len(ms) > 2 or len(ds) > 2:
-        return None
-    year, month, day = int(ys), int(ms), int(ds)
-    if len(ys) == 2:
-        return _two_digit_year(year, month, day, today)
-    if year < 1800:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
 def parse_date(text: str, date_order: str = "DMY", today: date | None = None) -> date | None:
-    """A typed date of birth, or None.
-
-    The clinic's order decides 04/03/1980; when it gives no valid date but
-    swapping day and month does (03/14/1980 in a DMY clinic), that is what
-    was meant.
-    """
-    today = today or date.today()
-    m = _DATE.fullmatch(text.strip())
-    if not m:
-        return None
-    parts = (m.group(1), m.group(3), m.group(4))
-    order = date_order if date_order in ("DMY", "MDY", "YMD") else "DMY"
-    found = _date_from(parts, order, today)
-    if found is None and len(parts[0]) != 4 and order in ("DMY", "MDY"):
-        found = _date_from(parts, "MDY" if order == "DMY" else "DMY", today)
-    return found
+    """A typed date of birth, or None: ``coordtui.domain.dates.read_date``, the
+    reader every date field uses too."""
+    return read_date(text, date_order, today or date.today(), past=True)
 
 
 # ------------------------------------------------------------------ query
@@ -250,7 +201,7 @@ def parse_query(text: str, date_order: str = "DMY", today: date | None = None) -
         keep(_identifier(m.group(0)))
         return " "
 
-    work = _DATE.sub(take_date, work)
+    work = DATE.sub(take_date, work)
     work = _NUMBER_RUN.sub(take_number, work)
     names: dict[str, tuple[str, ...]] = {}
     for chunk in _CHUNKS.findall(work):

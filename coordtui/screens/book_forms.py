@@ -69,7 +69,10 @@ class _Form(SavingDialog):
 
     def date_value(self, widget_id: str) -> date | None:
         raw = read_typed_date(
-            self.query_one(widget_id, SafeInput).value, self.app.service.date_order
+            self.query_one(widget_id, SafeInput).value,
+            self.app.service.date_order,
+            self.app.service.today(),
+            past=False,  # a date ahead: a two-digit year is the nearest one
         )
         try:
             return date.fromisoformat(raw)

@@ -97,7 +97,7 @@ class PatientFormScreen(Screen):
 
     def _placeholder(self, kind: str) -> str:
         order = {"DMY": "DD/MM/YYYY", "MDY": "MM/DD/YYYY"}.get(
-            self.app.service.date_order, "YYYY-MM-DD"
+            self.app.service.date_order, "YYYY/MM/DD"
         )
         return {
             "date": f"YYYY-MM-DD or {order}",

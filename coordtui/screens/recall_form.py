@@ -84,14 +84,13 @@ class RecallFormScreen(SavingDialog):
     def _due(self) -> date | str:
         """The typed due date, or the message for the field."""
         typed = self.query_one("#due", SafeInput).value
-        order = self.app.service.date_order
+        order, today = self.app.service.date_order, self.app.service.today()
         if not typed.strip():
             return "Type the date the follow-up is due."
         try:
-            due = date.fromisoformat(read_typed_date(typed, order))
+            due = date.fromisoformat(read_typed_date(typed, order, today, past=False))
         except ValueError:
             return f"Not a date: type {_example(order)}."
-        today = self.app.service.today()
         if due < today:
             return f"That date has passed: choose {format_day(today)} or later."
         if due > today + timedelta(days=365 * MAX_YEARS_AHEAD):

@@ -293,10 +293,12 @@ class ExceptionForm(SavingDialog):
     def action_save(self) -> None:
         from datetime import date
 
-        order = self.app.service.date_order
+        order, today = self.app.service.date_order, self.app.service.today()
         try:
-            first = date.fromisoformat(read_typed_date(self.query_one("#first").value, order))
-            last = date.fromisoformat(read_typed_date(self.query_one("#last").value, order))
+            typed = (self.query_one(f"#{w}").value for w in ("first", "last"))
+            first, last = (
+                date.fromisoformat(read_typed_date(t, order, today, past=False)) for t in typed
+            )
         except ValueError:
             self.show_error("Days must look like 2026-12-24.", "first")
             return

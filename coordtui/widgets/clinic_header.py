@@ -67,13 +67,22 @@ def header_line(
     overdue: int,
     pending: int,
     badge: SyncBadge,
+    clock_note: str = "",
 ) -> Text:
-    """The header for ``width`` cells; ``now`` is already in the clinic's zone."""
+    """The header for ``width`` cells; ``now`` is already in the clinic's zone.
+
+    ``clock_note`` ("demo clock") follows the time when the app does not run on
+    the real clock; it is never dropped (at the narrowest, its first word stays).
+    """
     zone = now.tzinfo
-    dates = (
-        now.strftime("  %a %d %b %H:%M  "),
-        now.strftime("  %a %H:%M  "),
-        now.strftime("  %H:%M  "),
+    note_forms = (
+        (f" {clock_note}", f" {clock_note}", f" {clock_note.split()[0]}")
+        if clock_note
+        else ("", "", "")
+    )
+    dates = tuple(
+        Text.assemble(f"  {now.strftime(fmt)}", (note, "italic"), "  ")
+        for fmt, note in zip(("%a %d %b %H:%M", "%a %H:%M", "%H:%M"), note_forms, strict=True)
     )
     overdues = (
         f"!{overdue} callback{'s' if overdue > 1 else ''} overdue",
@@ -115,7 +124,7 @@ def header_line(
     name = clean(clinic)
     keep = min(len(name), _MIN_CLINIC) + 1
     for level in _LEVELS:
-        middle, tail = Text(dates[level[0]]), right(level)
+        middle, tail = dates[level[0]], right(level)
         if keep + middle.cell_len + tail.cell_len <= width:
             break
     room = max(0, width - middle.cell_len - tail.cell_len - 2)  # leading space, gap
@@ -150,11 +159,13 @@ class ClinicHeader(Widget):
     overdue: reactive[int] = reactive(0)  # callbacks past their due time
     sync: reactive[SyncBadge] = reactive(LOCAL)
     zone_name: reactive[str] = reactive("UTC")
+    clock_note: reactive[str] = reactive("")  # "demo clock" when not on the real clock
 
     def configure_from(self, app) -> None:
         """Fill in clinic, zone, user and sync state from the running app."""
         self.clinic = app.service.clinic.name
         self.zone_name = app.service.clinic.timezone
+        self.clock_note = app.service.clock_label
         self.user = app.config.user
         self.pending = app.service.pending_count()
         self.overdue = app.service.overdue_count()
@@ -167,5 +178,12 @@ class ClinicHeader(Widget):
     def render(self) -> Text:
         now = self.app.service.now().astimezone(ZoneInfo(self.zone_name))
         return header_line(
-            self.size.width, self.clinic, now, self.user, self.overdue, self.pending, self.sync
+            self.size.width,
+            self.clinic,
+            now,
+            self.user,
+            self.overdue,
+            self.pending,
+            self.sync,
+            self.clock_note,
         )

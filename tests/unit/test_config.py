@@ -58,3 +58,15 @@ def test_bad_settings_name_the_key(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load(path, env={})
+
+
+def test_date_order_defaults_to_the_clinics_region_unless_set(tmp_path):
+    """None means "from the clinic's phone region" (coordtui.domain.dates)."""
+    assert load(tmp_path / "none.toml", env={}).date_order is None
+    path = tmp_path / "c.toml"
+    path.write_text('date_order = "dmy"\n')
+    assert load(path, env={}).date_order == "DMY"
+    assert load(path, env={"COORDTUI_DATE_ORDER": "auto"}).date_order is None
+    path.write_text('date_order = "DDMMYY"\n')
+    with pytest.raises(ConfigError, match="date_order must be one of DMY, MDY, YMD or auto"):
+        load(path, env={})

@@ -4,6 +4,7 @@ with the store's schema and the status state machine."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import sqlite3
 import stat
@@ -17,9 +18,11 @@ import phonenumbers
 import pytest
 from sqlmodel import Session, select
 
+from coordtui.clock import store_clock
 from coordtui.demo import (
     DEMO_PATIENTS,
     DemoSummary,
+    demo_clock,
     generate_demo,
     seed_plan,
     seed_store,
@@ -448,3 +451,44 @@ def test_seed_200k_has_about_2000_today(tmp_path):
     summary = seed_store(path, 200_000, 1, now=NOW)
     assert 1_900 <= len(today_rows(path)) <= 2_200
     assert summary.appointments == len(today_rows(path))
+
+
+# ------------------------------------------------------------- any hour
+
+
+@pytest.mark.parametrize("wall", [(3, 0), (21, 30)], ids=["03:00", "21:30"])
+def test_a_store_seeded_at_any_hour_runs_on_its_own_midday_clock(tmp_path, wall):
+    """Seeds lay today out on the demo clock; store_clock gives it back later (benchmarks)."""
+    real = datetime(2026, 3, 14, *wall, tzinfo=ZONE).astimezone(UTC)
+    laid = demo_clock(lambda: real)()
+    path = tmp_path / "seed.db"
+    seed_store(path, 2_000, 1, now=laid)
+    later = real + timedelta(days=2, hours=5)  # reused from the cache two days on
+    clock = store_clock(path, base=lambda: later)
+    assert clock() == laid and local_today(clock(), ZONE) == local_today(real, ZONE)
+    rows = today_rows(path, laid)
+    now = db_text(laid)
+    assert sum(r["status"] == "booked" and r["start_utc"] > now for r in rows) >= 5
+    for r in rows:
+        if r["status"] in ("arrived", "in_room"):
+            assert r["status_since"] >= db_text(laid - timedelta(hours=1)), dict(r)
+        for column in ("arrived_at", "status_since", "finished_at"):
+            assert r[column] is None or r[column] <= now, (column, dict(r))
+
+
+def test_the_demo_notes_the_instant_it_was_laid_out_for(demo):
+    clock = store_clock(demo[0], base=lambda: NOW + timedelta(hours=30))
+    assert clock() == NOW  # 11:40 in New York: mid-day, laid out as is
+
+
+def test_seeded_provider_short_names_are_distinct_and_never_cut():
+    """Issue 10: "Dr Fernánde2" is gone; a second Dr García is "Dr M. García"."""
+    from coordtui.demo import _Ids, _seed_providers
+
+    rows, _ = _seed_providers(random.Random(11), _Ids(11, NOW_NAIVE), "clinic", 200)
+    shorts = [r[3] for r in rows]
+    assert len(set(shorts)) == 200
+    assert any(re.fullmatch(r"(Dr|NP) \w\. .+", s) for s in shorts)  # initials told apart
+    for _id, _clinic, name, short, *_ in rows:
+        family = re.sub(r"^(Dr|NP) (\w\. )?", "", short)
+        assert not re.search(r"\d", short) and name.endswith(f" {family}, {name[-2:]}"), short
