@@ -94,6 +94,7 @@ class BookScreen(Screen):
         self._keys: list[tuple[str, object]] = []
         self._token = 0
         self._land_on: tuple | None = None  # after a write: the row the cursor goes to
+        self._from_start = True  # the next list shown is a new one (see _render_table)
 
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
@@ -148,6 +149,7 @@ class BookScreen(Screen):
         self.patient = patient
         self.recall_id, self.recall_due = recall_id, recall_due
         self.waitlist_entry = None
+        self._from_start = True
         self._render_who()
         self.refresh_slots()
 
@@ -192,6 +194,7 @@ class BookScreen(Screen):
 
     @on(Select.Changed)
     def _choice_changed(self) -> None:
+        self._from_start = True
         self.refresh_slots()
 
     @property
@@ -309,6 +312,11 @@ class BookScreen(Screen):
         table.show(
             self._keys, self._grid_cells if self.grid_mode else self._slot_cells, key=row_key
         )
+        if self._from_start:  # another day, provider or type: not a refresh of the same list
+            self._from_start = False
+            now = self.service.now()  # the grid starts at the present, the slots at the top
+            first = next((i for i, (_k, item) in enumerate(self._keys) if item.end > now), 0)
+            table.move_cursor(first if self.grid_mode else 0)
         if self._land_on is not None:
             table.select_key(self._land_on)
             self._land_on = None
@@ -341,14 +349,17 @@ class BookScreen(Screen):
 
     def action_toggle_grid(self) -> None:
         self.grid_mode = not self.grid_mode
+        self._from_start = True
         self.refresh_slots()
 
     def action_day(self, delta: int) -> None:
         self.day += timedelta(days=delta)
+        self._from_start = True
         self.refresh_slots()
 
     def action_today(self) -> None:
         self.day = self.service.today()
+        self._from_start = True
         self.refresh_slots()
 
     def action_book(self) -> None:
