@@ -81,7 +81,7 @@ class SeedSummary:
 _M64 = (1 << 64) - 1
 
 # Id streams: one per table, so ids never collide across tables.
-_S_CLINIC, _S_PROVIDER, _S_PATIENT, _S_APPT, _S_EVENT = 1, 2, 3, 4, 5
+_S_CLINIC, _S_PROVIDER, _S_PATIENT, _S_APPT, _S_EVENT, _S_CHECK = 1, 2, 3, 4, 5, 6
 
 
 def _mix64(x: int) -> int:
@@ -639,7 +639,11 @@ PROVIDER_COLUMNS = (
 )  # fmt: skip
 CLINIC_COLUMNS = ("id", "name", "timezone", "phone_region", "created_at")
 META_COLUMNS = ("key", "value")
+COVERAGE_COLUMNS = (
+    "id", "patient_id", "appointment_id", "payer", "member_id", "copay_cents", "at", "actor",
+)  # fmt: skip
 _TABLES = {
+    "coverage_check": COVERAGE_COLUMNS,
     "meta": META_COLUMNS,
     "clinic": CLINIC_COLUMNS,
     "provider": PROVIDER_COLUMNS,
@@ -1001,6 +1005,41 @@ def _demo_schedule(day_off: str, weekday: list) -> dict:
     }
 
 
+_A = {name: i for i, name in enumerate(APPOINTMENT_COLUMNS)}
+
+
+def _coverage_checks(rng, ids, patients: list, appointments: list, now: datetime) -> list:
+    """Coverage verified as a real desk would have: at today's arrivals mostly, and for
+    the visits still to come, most within the month, some long ago, a few never (the
+    queue's `$` then marks only those)."""
+    insured = {row[_P["id"]]: row for row in patients if row[_P["payer"]]}  # Self-pay too
+    rows, seen = [], set()
+    day_start = now - timedelta(hours=now.hour, minutes=now.minute)
+    for appointment in appointments:
+        patient = insured.get(appointment[_A["patient_id"]])
+        start = datetime.fromisoformat(appointment[_A["start_utc"]])
+        if patient is None or patient[_P["id"]] in seen or not day_start <= start:
+            continue
+        seen.add(patient[_P["id"]])
+        arrived = appointment[_A["arrived_at"]]
+        roll = rng.random()
+        if arrived and roll < 0.9:
+            at, visit = datetime.fromisoformat(arrived), appointment[_A["id"]]
+        elif roll < 0.75:
+            at, visit = now - timedelta(days=rng.randint(1, 25), minutes=rng.randint(0, 600)), None
+        elif roll < 0.9:
+            at, visit = now - timedelta(days=rng.randint(45, 300)), None
+        else:
+            continue  # never verified
+        rows.append(
+            (
+                ids(_S_CHECK, len(rows)), patient[_P["id"]], visit, patient[_P["payer"]],
+                patient[_P["member_id"]], patient[_P["copay_cents"]], _ts(at), "reception",
+            )
+        )  # fmt: skip
+    return rows
+
+
 def _write_all(path: Path, tables: dict[str, list]) -> None:
     """One transaction, foreign keys checked: the demo is small, safety is free."""
     conn = sqlite3.connect(path, isolation_level=None)
@@ -1008,7 +1047,10 @@ def _write_all(path: Path, tables: dict[str, list]) -> None:
         _check_columns(conn)
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("BEGIN IMMEDIATE")
-        for table in ("clinic", "provider", "patient", "appointment", "status_event", "meta"):
+        for table in (
+            "clinic", "provider", "patient", "appointment", "status_event", "coverage_check",
+            "meta",
+        ):  # fmt: skip
             _insert(conn, table, tables[table])
         rebuild_index(conn)  # raw inserts bypass the mutations that keep it current
         conn.execute("COMMIT")
@@ -1152,6 +1194,7 @@ def generate_demo(
             "patient": [tuple(row) for row in patient_rows],
             "appointment": appointment_rows,
             "status_event": event_rows,
+            "coverage_check": _coverage_checks(rng, ids, patient_rows, appointment_rows, anchor),
             "meta": [("clinic_id", clinic_id), ("demo", "1"), (LAID_OUT_AT, _ts(anchor))],
         },
     )

@@ -492,3 +492,34 @@ def test_seeded_provider_short_names_are_distinct_and_never_cut():
     for _id, _clinic, name, short, *_ in rows:
         family = re.sub(r"^(Dr|NP) (\w\. )?", "", short)
         assert not re.search(r"\d", short) and name.endswith(f" {family}, {name[-2:]}"), short
+
+
+def test_coverage_was_verified_as_a_desk_would_have(demo):
+    """Most visits in play show no `$`: verified at arrival or within the month; some do."""
+    from coordtui.domain.coverage import coverage_due
+    from coordtui.service import Service
+
+    path, _ = demo
+    service = Service(path, actor="test", clock=lambda: NOW)
+    try:
+        rows = [
+            r
+            for r in service.queue(service.today())
+            if r.status in ("booked", "arrived", "in_room")
+        ]
+        due = [
+            r
+            for r in rows
+            if coverage_due(
+                r.coverage_on_file, r.coverage_verified_at, service.today(), service.zone, 30
+            )
+        ]
+    finally:
+        service.close()
+    assert rows and 0 < len(due) < len(rows) / 2
+    with connect(path) as conn:
+        at_arrival = conn.execute(
+            "SELECT count(*) FROM coverage_check c JOIN appointment a ON a.id = c.appointment_id "
+            "WHERE c.at = a.arrived_at"
+        ).fetchone()[0]
+    assert at_arrival > 0
