@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Label
 
+from coordtui.domain.calls import REMINDER_OUTCOMES
 from coordtui.domain.days import format_day, local
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
@@ -31,8 +32,9 @@ COLUMNS = (
 
 def reminder_cells(row, zone, region) -> tuple[Text, ...]:
     called = Text("")
-    if row.reminded:
-        called = Text(f"✓ {clean(row.last_outcome) or 'called'}")
+    if row.reminded:  # in the list's own words: reached, left message, no answer
+        said = {outcome: mark for mark, outcome in REMINDER_OUTCOMES.items()}
+        called = Text(f"✓ {said.get(row.last_outcome, clean(row.last_outcome)) or 'called'}")
     return (
         Text(local(row.start, zone).strftime("%H:%M")),
         Text(clean(f"{row.family_name}, {row.given_name}")),

@@ -295,3 +295,23 @@ async def test_dialog_wording_fits_what_it_does(desk):
         assert "Esc = cancel" not in text and "Esc = keep it" in text
         await pilot.press("escape")
     app.service.close()
+
+
+async def test_reminders_say_who_was_called_and_how(tmp_path):
+    from tests.ui.snapshot_clinic import NOW as FROZEN
+    from tests.ui.snapshot_clinic import build
+
+    path = tmp_path / "clinic.db"
+    build(path)
+    app = make_app(path, clock=lambda: FROZEN)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: _screen(app) == "CallsScreen")
+        await pilot.press("R")
+        await wait_for(pilot, lambda: _screen(app) == "RemindersScreen" and app.screen.rows)
+        first = app.screen.rows[0]
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "✓ reached" in screen_text(app))
+        assert "True" not in screen_text(app) and "1 of 3 called" in screen_text(app)
+        assert app.screen.query_one("#list").selected.appointment_id == first.appointment_id
+    app.service.close()

@@ -64,7 +64,10 @@ class Case:
     extra: dict = field(default_factory=dict)
 
 
-QUEUE_SHOWS = ("Lovelace, Ada", "10:00", "Smith-Jones, Jean-Luc", "≥20m", "MRN1004", "f1 Help")
+QUEUE_SHOWS = (
+    "Lovelace, Ada", "10:00", "Smith-Jones, Jean-Luc", "≥20m", "MRN1004",
+    "13:10-13:25 Dr Lin", "f1 Help",
+)  # fmt: skip
 to_lookup = go("f3", *"lov", until="LookupScreen", ready=lambda app: _search_done(app, "lov"))
 on_booked = go("down", "down", "down")  # from van der Berg (in room) to Иванов (booked)
 
@@ -93,12 +96,19 @@ to_sync = go("f6", until="SyncScreen", ready=_rows("conflicts"))
 
 CASES = [
     # --------------------------------------------------------------- screens
-    Case("queue", go(), QUEUE_SHOWS, sizes=((80, 24), (160, 48)), monochrome=True, leave=""),
+    Case("queue", go(), (*QUEUE_SHOWS, "←1 left", "⊘1 canc."), monochrome=True, leave=""),
+    Case(
+        "queue",
+        go(),
+        (*QUEUE_SHOWS, "← Left 1", "⊘ Cancelled 1", "Follow-up [review]"),
+        sizes=((160, 48),),
+        leave="",
+    ),
     Case("help", go("f1", until="HelpScreen"), ("Help: Queue", "Arrive", "queue.check_in")),
     Case(
         "lookup",
         to_lookup,
-        ("Lovelace, Ada", "MRN1000", "MRN2000", "1950-01-10 (76y)", "(617) 555-1000"),
+        ("Lovelace, Ada", "MRN1000", "MRN2000", "1950-01-10 (76y)", "(617) 555-1000", "Next appt"),
         sizes=((80, 24), (160, 48)),
         monochrome=True,
         leave="",

@@ -373,3 +373,26 @@ def test_a_refused_series_is_rebooked_with_the_refused_date_moved(tmp_path, serv
     finally:
         a.close()
         b.close()
+
+
+async def test_an_open_card_shows_what_a_sync_brings(tmp_path, server):
+    """Issue 10, reproduction 8: another desk changes the phone; this desk's open card
+    shows the new one after its next sync, without leaving the card."""
+    ada = server.ids["ada"]
+    b = _desk(tmp_path, server, "desk-b")
+    a = _desk(tmp_path, server, "desk-a")
+    a.close()
+    app = _app(a.path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3", *"lovelace")
+        await wait_for(pilot, lambda: app.screen.query_one("PatientSearch").hits, SYNC)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "PatientScreen", SYNC)
+        assert "(617) 555-0199" not in screen_text(app)
+        record = b.service.patient(ada)
+        b.service.update_patient(ada, record.base_version, {"phone": "+16175550199"})
+        b.sync()
+        await wait_for(pilot, lambda: "(617) 555-0199" in screen_text(app), SYNC)
+        assert type(app.screen).__name__ == "PatientScreen"
+    b.close()
+    app.service.close()
