@@ -1,6 +1,7 @@
 """F1: every key of the screen underneath, from its live bindings, with its id for remapping.
 
-A greyed key is listed dimmed with the reason it does not apply here.
+A greyed key is listed dimmed; the line below the list says why it does not apply
+here when it is highlighted (and a greyed key pressed on its screen says the same).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -37,7 +39,7 @@ def entry_cells(entry: HelpEntry) -> tuple[Text, ...]:
     style = "" if entry.enabled else "dim"
     action = Text(entry.description, style=style)
     if not entry.enabled:
-        action.append(f" (not now: {entry.why})" if entry.why else " (not now)", style="dim")
+        action.append(" (not now)", style="dim")  # why: on the line below the list
     return (
         Text(entry.keys, style=f"bold {style}"),
         action,
@@ -63,6 +65,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="dialog"):
             yield Label(Text(f"Help: {self.title_text}", style="bold"), id="title")
             yield RowTable(COLUMNS, id="keys")
+            yield Label("", id="why")
             for note in self.notes:
                 yield Label(Text(note), classes="note")
             yield Label(Text("Esc / F1 / q = close", style="bold"), id="close")
@@ -71,6 +74,16 @@ class HelpScreen(ModalScreen[None]):
         table = self.query_one(RowTable)
         table.show(self.entries, entry_cells, key=lambda e: (e.binding_id, e.keys))
         table.focus()
+
+    @on(RowTable.Highlighted)
+    def _why(self) -> None:
+        """A greyed key: why it does not apply here, in full."""
+        entry = self.query_one(RowTable).selected
+        text = Text()
+        if entry is not None and not entry.enabled:
+            text.append(f"{entry.keys} ", style="bold")
+            text.append(f"not now: {entry.why}" if entry.why else "not available here now")
+        self.query_one("#why", Label).update(text)
 
     def action_close(self) -> None:
         self.dismiss(None)
