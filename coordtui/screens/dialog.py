@@ -83,14 +83,20 @@ class SavingDialog(ModalScreen):
             label.update("")
             label.display = False
 
-    def show_error(self, message: str, field: str | None = None) -> None:
+    def clear_error(self, field: str) -> None:
+        widget_id = self.FIELD_WIDGETS.get(field, field)
+        for label in self.query(f"#e-{widget_id}"):
+            label.update("")
+            label.display = False
+
+    def show_error(self, message: str, field: str | None = None, focus: bool = True) -> None:
         """The message beside ``field`` (its ``#e-`` label), else in ``#error``; focus it."""
         widget_id = self.FIELD_WIDGETS.get(field or "", field)
         labels = self.query(f"#e-{widget_id}") if widget_id else []
         label = labels[0] if labels else self.query_one("#error", Label)
         label.update(Text(clean(message)))
         label.display = True
-        if widget_id:
+        if widget_id and focus:
             with contextlib.suppress(NoMatches):
                 self.query_one(f"#{widget_id}").focus()
 

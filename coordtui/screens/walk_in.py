@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from rich.text import Text
 from textual import on, work
@@ -48,6 +49,7 @@ class WalkInScreen(SavingDialog):
         Binding("escape", "cancel", "Back", id="walk_in.cancel"),
         Binding("ctrl+r", "toggle_urgent", "Urgent", id="walk_in.urgent"),
         Binding("down", "to_matches", "Matches", show=False, id="walk_in.matches"),
+        Binding("ctrl+n", "register", "New patient", id="walk_in.register"),
     ]
     FIELD_WIDGETS = {"patient_id": "patient", "provider_id": "provider", "reason": "reason"}
 
@@ -101,7 +103,7 @@ class WalkInScreen(SavingDialog):
             yield Label("", id="error", classes="error")
             with Horizontal(id="bar"):
                 yield Label("", id="priority")
-                yield Label(Text("Ctrl+S save  Ctrl+R urgent  Esc back", style="bold"))
+                yield Label(Text("Ctrl+S save  Ctrl+R urgent  Ctrl+N new  Esc back", style="bold"))
 
     def on_mount(self) -> None:
         self.query_one("#matches").display = False
@@ -124,7 +126,7 @@ class WalkInScreen(SavingDialog):
             return  # the box was filled in by choosing: keep the choice
         self.chosen = None
         self.query_one("#chosen", Label).update("")
-        self.query_one("#e-patient", Label).update("")
+        self.clear_error("patient_id")
         self._search(event.value)
 
     @work(thread=True, exclusive=True, group="walk-in-search")
@@ -148,7 +150,11 @@ class WalkInScreen(SavingDialog):
         if results:
             matches.highlighted = 0
         elif text.strip():
-            self.query_one("#e-patient", Label).update(Text("No match: check the spelling."))
+            self.show_error(
+                "No match: check the spelling, or Ctrl+N registers a new patient.",
+                "patient_id",
+                focus=False,
+            )
 
     @on(Input.Submitted, "#patient")
     def _patient_submitted(self, event: Input.Submitted) -> None:
@@ -158,6 +164,27 @@ class WalkInScreen(SavingDialog):
         elif self.results:
             matches = self.query_one("#matches", OptionList)
             self._choose(self.results[matches.highlighted or 0])
+
+    def action_register(self) -> None:
+        """Someone not on file: register them (what was typed is carried in), then choose."""
+        from coordtui.screens.patient_form import PatientFormScreen
+
+        typed = self.query_one("#patient", Input).value
+        self.app.push_screen(PatientFormScreen(None, prefill=typed), self._registered)
+
+    def _registered(self, patient_id: str | None) -> None:
+        record = self.app.service.patient(patient_id) if patient_id else None
+        if record is not None:
+            self._choose(
+                SimpleNamespace(
+                    patient_id=record.id,
+                    family_name=record.family_name,
+                    given_name=record.given_name,
+                    dob=record.dob,
+                    record_number=record.record_number,
+                    phone=record.phone,
+                )
+            )
 
     def action_to_matches(self) -> None:
         """Down in the patient box moves into the matches."""
@@ -184,7 +211,7 @@ class WalkInScreen(SavingDialog):
         if phone:
             line.append(f"  {phone}")
         self.query_one("#chosen", Label).update(line)
-        self.query_one("#e-patient", Label).update("")
+        self.clear_error("patient_id")
         if self._provider() is None:
             self._usual_provider(hit.patient_id)
         self._next_field()
@@ -216,7 +243,7 @@ class WalkInScreen(SavingDialog):
 
     @on(Select.Changed, "#provider")
     def _provider_changed(self) -> None:
-        self.query_one("#e-provider", Label).update("")
+        self.clear_error("provider_id")
         if self._provider() and self.chosen is not None:
             self.query_one("#reason").focus()
 
@@ -229,18 +256,13 @@ class WalkInScreen(SavingDialog):
 
     def action_save(self) -> None:
         provider = self._provider()
-        ok = True
-        if self.chosen is None:
+        if provider is None:
+            self.show_error("Choose a provider.", "provider_id")
+        if self.chosen is None:  # last, so that the focus goes to the patient box
             self.show_error(
                 "Choose a patient: type a name, then Enter takes the first match.", "patient_id"
             )
-            ok = False
-        if provider is None:
-            self.query_one("#e-provider", Label).update(Text("Choose a provider."))
-            if ok:
-                self.query_one("#provider").focus()
-            ok = False
-        if not ok:
+        if provider is None or self.chosen is None:
             return
         reason = self.query_one("#reason", Input).value.strip()
         self.submit(

@@ -23,7 +23,16 @@ class KeyFooter(Footer):
         keys = list(super().compose())
         width = self.app.size.width - 2  # slack: the row must never be cut at the edge
         helps = [k for k in keys if getattr(k, "action", None) in HELP_ACTIONS]
-        others = [k for k in keys if k not in helps]
+        # In the order the screen declares its keys (a key remapped from the config moves to
+        # the end of Textual's order, and would be the first to give way).
+        declared = {
+            getattr(b, "action", None): i
+            for i, b in enumerate(getattr(type(self.screen), "BINDINGS", ()))
+        }
+        others = sorted(
+            (k for k in keys if k not in helps),
+            key=lambda k: declared.get(getattr(k, "action", ""), len(declared)),
+        )
 
         def cells(widgets) -> int:  # "key description", one space between keys
             return (

@@ -283,6 +283,9 @@ class QueueTable(CursorLines):
         if changed_order:
             self.move_cursor(row=follow(previous, self.cursor_row, order))
             self.post_message(self.RowHighlighted())
+            # The new height counts only once laid out: a scroll asked for now is cut short
+            # by the old one (a short filtered list, then the whole day again).
+            self.call_after_refresh(self._keep_cursor_visible)
         self.refresh()
 
     def select_first_open(self) -> None:

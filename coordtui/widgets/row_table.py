@@ -117,6 +117,7 @@ class RowTable(CursorLines):
         self._strips = {}
         self.virtual_size = Size(0, len(items) + 1)  # lines fit the width: no sideways scroll
         self._keep_cursor_visible()
+        self.call_after_refresh(self._keep_cursor_visible)  # once the new height is laid out
         self.refresh()
         self.post_message(self.Highlighted(self))  # the record under the cursor may be new
 

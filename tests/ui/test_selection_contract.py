@@ -78,3 +78,81 @@ async def test_queue_cursor_always_on_screen(busy_day, size):
             refresh=refresh,
         )
     app.service.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_queue_cursor_on_screen_after_the_provider_filter_comes_back(busy_day, size):
+    """Regression (found trying the app): after `p` went round back to every provider the
+    list showed its top while the cursor stayed on a row far below: a key then acted on
+    a visit nobody could see."""
+    from tests.contracts import assert_cursor_visible
+
+    app = make_app(busy_day, clock=lambda: NOW)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("end")
+        rows = table(app).row_count
+        for _ in range(6):  # five providers, then all of them again
+            await pilot.press("p")
+            await pilot.pause()
+            assert_cursor_visible(app, table(app), _label)
+        assert table(app).row_count == rows
+    app.service.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_queue_cursor_on_screen_after_a_short_filtered_list(busy_day, size):
+    """From a list that fits on screen (filtered to one name) back to the whole day: the
+    cursor stays on that visit, far down, and the list scrolls to it."""
+    from tests.contracts import assert_cursor_visible
+
+    app = make_app(busy_day, clock=lambda: NOW)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("f", *"Family250", "enter")
+        await wait_for(pilot, lambda: table(app).row_count == 1)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table(app).row_count == 300)
+        await pilot.pause()
+        assert table(app).selected.family_name == "Family250"
+        assert_cursor_visible(app, table(app), _label)
+    app.service.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+async def test_walk_in_under_a_provider_filter_then_all_providers(tmp_path, size):
+    """Regression (found trying the app): a walk-in added for a provider with nobody booked,
+    then `p` back to every provider: the list showed its top while the cursor was on the
+    walk-in far below, so `u` undid a change on a visit nobody could see."""
+    from tests.builders import StoreBuilder
+    from tests.contracts import assert_cursor_visible
+
+    path = tmp_path / "two.db"
+    b = StoreBuilder(path, zone="America/New_York")
+    b.now = NOW - timedelta(days=1)
+    busy, quiet = b.provider("Dr Busy"), b.provider("Dr Quiet")
+    morning = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
+    for i in range(80):
+        b.appointment(
+            b.patient(f"G{i}", f"Family{i:03d}"), busy, start=morning + timedelta(minutes=3 * i)
+        )
+    b.patient("Walker", "Zed", record_number="RZED")
+    b.close()
+    app = make_app(path, clock=lambda: NOW)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        while app.screen.provider_filter != quiet:
+            await pilot.press("p")
+        await wait_for(pilot, lambda: table(app).row_count == 0)
+        await pilot.press("w", *"zed walker")
+        await wait_for(
+            pilot, lambda: type(app.screen).__name__ == "WalkInScreen" and app.screen.results
+        )
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: table(app).row_count == 1)
+        await pilot.press("p")  # back to every provider
+        await wait_for(pilot, lambda: table(app).row_count == 81)
+        await pilot.pause()
+        assert table(app).selected.family_name == "Zed"
+        assert_cursor_visible(app, table(app), _label)
+    app.service.close()
