@@ -9,6 +9,7 @@ the event it undoes, so the history always tells what happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -81,6 +82,27 @@ WAITING: frozenset[Status] = frozenset({Status.ARRIVED})
 NEEDS_REASON: frozenset[Status] = frozenset({Status.CANCELLED, Status.ENTERED_IN_ERROR})
 # Statuses that ask once for confirmation.
 NEEDS_CONFIRM: frozenset[Status] = frozenset({Status.NO_SHOW, Status.LEFT})
+
+
+# Statuses that only happen at the clinic on the visit's own day (an arrival for
+# tomorrow's visit is a mistake), and a no-show only once its time has come.
+ON_THE_DAY: frozenset[Status] = frozenset(
+    {Status.ARRIVED, Status.IN_ROOM, Status.DONE, Status.LEFT, Status.NO_SHOW}
+)
+
+
+def not_now(target: Status, visit_day: date, today: date, starts_in_future: bool) -> str | None:
+    """Why ``target`` cannot be set at this moment for a visit on ``visit_day``, or None.
+
+    The state machine says what may follow what; this says when: arrival, room, done,
+    left and no-show belong to the visit's day, and a no-show to after its start.
+    """
+    if target in ON_THE_DAY and visit_day != today:
+        when = "tomorrow" if visit_day == today + timedelta(days=1) else f"{visit_day:%a %d %b}"
+        return f"{LABELS[target]} is only for the day of the visit (it is {when})"
+    if target == Status.NO_SHOW and starts_in_future:
+        return "No-show only once the visit's time has come"
+    return None
 
 
 class TransitionError(ValueError):

@@ -19,7 +19,14 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from coordtui.domain.days import format_day, format_dob, local
-from coordtui.domain.status import LABELS, NEEDS_CONFIRM, SYMBOLS, TRANSITIONS, Status
+from coordtui.domain.status import (
+    LABELS,
+    NEEDS_CONFIRM,
+    SYMBOLS,
+    TRANSITIONS,
+    Status,
+    not_now,
+)
 from coordtui.domain.text import clean, fold
 from coordtui.domain.waits import compute_wait
 from coordtui.screens.confirm import ConfirmScreen
@@ -339,7 +346,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         nxt = sorted(
             f"{STATUS_KEYS[s]} {VERBS[s]}"
             for s in TRANSITIONS[Status(row.status)]
-            if s in STATUS_KEYS
+            if s in STATUS_KEYS and not self._not_now(row, s)
         )
         keys = Text("Next: " + (", ".join(nxt) if nxt else "none (u undoes)"), style="dim")
         second = [(p, Text(n)) for p, n in notes] + [(4, keys)]
@@ -356,7 +363,8 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
     def _sync_bindings(self) -> None:
         """Refresh the footer only when what check_action answers has changed (it is costly)."""
         row = self.query_one(QueueTable).selected
-        state = (row.status if row else None, bool(self.text_filter))
+        started = row is not None and row.start <= self.service.now()
+        state = (row.status if row else None, started, self.day, bool(self.text_filter))
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
@@ -377,6 +385,8 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         if action in on_row and row is None:
             return None  # shown greyed: there is no row to act on
         if action == "status":
+            if self._not_now(row, Status(str(parameters[0]))):
+                return None  # not on this day, or not yet: greyed, and F1 says why
             # Only what the state machine allows from this row's status (F1 says why not).
             return True if Status(str(parameters[0])) in TRANSITIONS[Status(row.status)] else None
         if action == "clear_filter":
@@ -389,12 +399,19 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
             return "no appointment is highlighted" if self.rows else "no appointments on this day"
         if action == "status":
             now, target = Status(row.status), Status(str(parameters[0]))
+            if target in TRANSITIONS[now] and (when := self._not_now(row, target)):
+                return when
             why = f"{LABELS[now]} cannot become {LABELS[target]}"
             return why + ("; u undoes the last change" if now != Status.BOOKED else "")
         return None
 
     def _selected(self) -> QueueRow | None:
         return self.query_one(QueueTable).selected
+
+    def _not_now(self, row: QueueRow, target: Status) -> str | None:
+        service = self.service
+        visit_day = local(row.start, service.zone).date()
+        return not_now(target, visit_day, service.today(), row.start > service.now())
 
     def _visit(self, row: QueueRow) -> Text:
         """Whose visit, when, with whom: every dialog that acts on a row names it so."""
@@ -410,6 +427,8 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         row = self._selected()
         status = Status(target)
         if row is None or status not in TRANSITIONS[Status(row.status)]:
+            return
+        if self._not_now(row, status):
             return
         if status in (Status.CANCELLED, Status.ENTERED_IN_ERROR):
             cancel = status == Status.CANCELLED

@@ -40,6 +40,7 @@ def desk(tmp_path):
         "John", "Smith", record_number="MRN-B", phone="+12015550199", dob=date(1978, 3, 14)
     )
     visit = b.appointment(ada, okafor, start=NOW + timedelta(minutes=30))
+    b.appointment(john_a, okafor, start=NOW + timedelta(days=1))  # tomorrow's
     b.close()
     return {
         "path": path,
@@ -317,3 +318,25 @@ async def test_reminders_say_who_was_called_and_how(tmp_path):
         assert "True" not in screen_text(app) and "1 of 3 called" in screen_text(app)
         assert app.screen.query_one("#list").selected.appointment_id == first.appointment_id
     app.service.close()
+
+
+async def test_no_arrival_for_another_days_visit_nor_a_no_show_before_its_time(desk):
+    """Found trying the app: tomorrow's visit could be checked in today."""
+    path = desk["path"]
+    app = _app(desk)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("n")  # Ada's visit is at 12:30, it is 12:00
+        await wait_for(pilot, lambda: "No-show only once the visit's time" in screen_text(app))
+        assert _screen(app) == "QueueScreen"
+        await pilot.press("right_square_bracket")
+        await wait_for(
+            pilot, lambda: table(app).items and table(app).items[0].patient_id == desk["john_a"]
+        )
+        await pilot.press("a")
+        await wait_for(
+            pilot,
+            lambda: "(it is tomorrow)" in screen_text(app),  # in a toast: it may wrap
+        )
+        assert table(app).selected.status == "booked" and _screen(app) == "QueueScreen"
+    app.service.close()
+    assert _rows(path, "SELECT count(*) FROM outbox") == [(0,)]

@@ -207,9 +207,9 @@ CASES = [
         ("Hand-off note", "Иванов, Dmitri · Fri 27 Nov 14:15", "Esc = back"),
     ),
     Case(
-        "confirm_no_show",
-        then(on_booked, go("n", until="ConfirmScreen")),
-        ("Mark no-show?", "Иванов, Dmitri · Fri 27 Nov 14:15-14:30 · Dr Okafor", "n / Esc"),
+        "confirm_left",
+        go("down", "l", until="ConfirmScreen"),  # Smith-Jones, arrived 35 minutes ago
+        ("Mark left?", "Smith-Jones, Jean-Luc · Fri 27 Nov 13:25-13:40 · Dr Okafor", "n / Esc"),
     ),
     Case(
         "arrival",

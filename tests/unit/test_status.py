@@ -105,3 +105,20 @@ def test_random_walks_only_follow_allowed_edges(targets):
         assert target in TRANSITIONS[status]
         status = target
     assert status in set(Status)
+
+
+def test_on_the_day_statuses_only_on_the_visits_day_and_no_show_after_its_start():
+    from datetime import date
+
+    from coordtui.domain.status import ON_THE_DAY, not_now
+
+    today = date(2026, 11, 27)
+    for target in Status:
+        tomorrow = not_now(target, date(2026, 11, 28), today, starts_in_future=True)
+        assert (tomorrow is not None) == (target in ON_THE_DAY)
+    assert "tomorrow" in not_now(Status.ARRIVED, date(2026, 11, 28), today, True)
+    assert "Thu 26 Nov" in not_now(Status.DONE, date(2026, 11, 26), today, False)
+    assert not_now(Status.ARRIVED, today, today, starts_in_future=True) is None
+    assert not_now(Status.NO_SHOW, today, today, starts_in_future=True) is not None
+    assert not_now(Status.NO_SHOW, today, today, starts_in_future=False) is None
+    assert not_now(Status.CANCELLED, date(2026, 12, 25), today, True) is None
