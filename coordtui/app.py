@@ -140,6 +140,27 @@ class CoordApp(App):
         while len(self.screen_stack) > 1 and not _holds_work(self.screen):
             await self.pop_screen()
 
+    def unsaved_forms(self) -> list[Screen]:
+        """Every open form, on any screen's stack, with typing that is not saved."""
+        stacks = getattr(self, "_screen_stacks", {}) or {"": self.screen_stack}
+        return [screen for stack in stacks.values() for screen in stack if _holds_work(screen)]
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit, but ask first if a form holds typing that would be lost."""
+        unsaved = self.unsaved_forms()
+        if not unsaved:
+            await super().action_quit()
+            return
+        from coordtui.screens.confirm import ConfirmScreen
+
+        self.push_screen(
+            ConfirmScreen(
+                "Quit? What you typed is not saved.",
+                f"{len(unsaved)} form(s) hold unsaved typing; n or Esc goes back.",
+            ),
+            lambda yes: yes and self.exit(),
+        )
+
     async def action_jump(self, mode: str) -> None:
         await self.action_go(mode)
 

@@ -173,5 +173,3 @@ class ArrivalScreen(SavingDialog):
     def saved(self, result) -> None:
         self.app.notify(self._said + ".", markup=False, timeout=3)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)

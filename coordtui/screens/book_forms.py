@@ -79,8 +79,6 @@ class _Form(SavingDialog):
         except ValueError:
             return None
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class WaitlistForm(_Form):

@@ -76,6 +76,31 @@ class SavingDialog(ModalScreen):
     def saved(self, result: Any) -> None:
         """Committed, just before closing (e.g. to say so)."""
 
+    # --------------------------------------------------- leaving unsaved
+
+    def on_mount(self) -> None:
+        """After the subclass has filled its fields (Textual calls it after theirs)."""
+        self._typed_at_start = self._typed()
+
+    def _typed(self) -> tuple:
+        return tuple(getattr(w, "value", None) for w in self.query("Input, Select, Checkbox"))
+
+    def has_unsaved_work(self) -> bool:
+        """Something typed or chosen here that is not saved."""
+        return self._typed() != getattr(self, "_typed_at_start", self._typed())
+
+    def action_cancel(self) -> None:
+        """Esc: leave; if something was typed, ask first (it would be lost)."""
+        from coordtui.screens.confirm import ConfirmScreen
+
+        if not self.has_unsaved_work():
+            self.dismiss(None)
+            return
+        self.app.push_screen(
+            ConfirmScreen("Discard what you typed?", "n or Esc goes back to it."),
+            lambda yes: yes and self.dismiss(None),
+        )
+
     # ------------------------------------------------------------- errors
 
     def clear_errors(self) -> None:

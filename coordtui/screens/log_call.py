@@ -184,5 +184,3 @@ class LogCallScreen(SavingDialog):
             )
         )
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)

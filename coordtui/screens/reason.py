@@ -104,8 +104,6 @@ class ReasonScreen(SavingDialog):
         if self.presets:
             self.query_one("#presets", OptionList).focus()
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         self._submit(self.query_one("#reason", Input).value)
@@ -115,8 +113,19 @@ class ReasonScreen(SavingDialog):
         self._submit(event.value)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """A common choice: saved at once, or, if something was typed, added to it in the
+        box (Enter then saves both): picking never throws away what was typed."""
         event.stop()
-        self._submit(self.presets[event.option_index])
+        preset = self.presets[event.option_index]
+        box = self.query_one("#reason", Input)
+        typed = box.value.rstrip()
+        if not typed:
+            self._submit(preset)
+            return
+        joined = f"{typed} {preset}" if typed[-1] in ",;:-" else f"{typed}; {preset}"
+        box.value = joined[:MAX_REASON]
+        box.cursor_position = len(box.value)
+        box.focus()
 
     def _submit(self, value: str) -> None:
         reason = value.strip()

@@ -315,5 +315,3 @@ class ExceptionForm(SavingDialog):
             }
         )
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)

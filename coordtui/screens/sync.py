@@ -131,8 +131,6 @@ class ChooseSlotScreen(SavingDialog):
         if 0 <= index < len(self.options):
             self.submit(index)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class SyncScreen(Screen):

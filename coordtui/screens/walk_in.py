@@ -274,5 +274,3 @@ class WalkInScreen(SavingDialog):
             )
         )
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)

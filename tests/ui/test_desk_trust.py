@@ -340,3 +340,49 @@ async def test_no_arrival_for_another_days_visit_nor_a_no_show_before_its_time(d
         assert table(app).selected.status == "booked" and _screen(app) == "QueueScreen"
     app.service.close()
     assert _rows(path, "SELECT count(*) FROM outbox") == [(0,)]
+
+
+async def test_escape_with_typing_asks_before_throwing_it_away(desk):
+    """Found trying the app: Esc in the call dialog dropped a typed note without a word."""
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c", "1", *"asked about parking", "escape")
+        await wait_for(pilot, lambda: "Discard what you typed?" in screen_text(app))
+        await pilot.press("n")  # no: back to the dialog, the note as typed
+        await wait_for(pilot, lambda: _screen(app) == "LogCallScreen")
+        assert app.screen.query_one("#note").value == "asked about parking"
+        await pilot.press("escape", "y")
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+        await pilot.press("c", "escape")  # nothing typed: leaves at once
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+    app.service.close()
+    assert _rows(desk["path"], "SELECT count(*) FROM call_note") == [(0,)]
+
+
+async def test_quit_with_an_unsaved_form_asks_first(desk):
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3", "ctrl+n")
+        await wait_for(pilot, lambda: _screen(app) == "PatientFormScreen")
+        await pilot.press(*"Newperson", "ctrl+q")
+        await wait_for(pilot, lambda: "Quit? What you typed is not saved." in screen_text(app))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: _screen(app) == "PatientFormScreen")
+        assert app.screen.query_one("#f-family_name").value == "Newperson"
+        assert app.is_running
+    app.service.close()
+
+
+async def test_a_common_choice_adds_to_what_was_typed(desk):
+    """Found trying the app: typing, then picking a common choice, saved only the choice."""
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o", *"Patient anxious,", "down", "down", "enter")
+        await wait_for(pilot, lambda: _screen(app) == "ReasonScreen")
+        box = app.screen.query_one("#reason")
+        await wait_for(pilot, lambda: box.value == "Patient anxious, Wheelchair")
+        assert app.focused is box
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+    app.service.close()
+    assert _rows(desk["path"], "SELECT note FROM hand_off") == [("Patient anxious, Wheelchair",)]
