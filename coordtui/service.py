@@ -663,8 +663,13 @@ class Service:
     def reopen_callback(self, callback_id: str) -> dict:
         return self._callback("reopen_callback", callback_id)
 
-    def snooze_callback(self, callback_id: str, minutes: int) -> dict:
-        until = self.now() + timedelta(minutes=int(minutes))
+    def snooze_callback(
+        self, callback_id: str, minutes: int, due_at: datetime | None = None
+    ) -> dict:
+        """Put it off ``minutes`` from when it is due (``due_at``, as listed), or from now if
+        that has passed: a snooze always moves it later."""
+        base = max(self.now(), _aware(due_at)) if due_at else self.now()
+        until = base + timedelta(minutes=int(minutes))
         return self._callback("snooze_callback", callback_id, until=until.isoformat())
 
     def reassign_callback(self, callback_id: str, assignee: str) -> dict:

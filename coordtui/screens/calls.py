@@ -218,7 +218,12 @@ class CallsScreen(Screen):
     def action_snooze(self) -> None:
         cb = self._callback()
         if cb:
-            self._write(lambda: self.app.service.snooze_callback(cb.id, 30), "Snoozed 30 minutes.")
+            service = self.app.service
+            until = max(service.now(), cb.due_at) + timedelta(minutes=30)
+            self._write(
+                lambda: service.snooze_callback(cb.id, 30, cb.due_at),
+                f"Snoozed to {local(until, service.zone):%a %H:%M}.",
+            )
 
     def action_reassign(self) -> None:
         from coordtui.screens.reason import REASSIGN, ReasonScreen

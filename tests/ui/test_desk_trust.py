@@ -386,3 +386,23 @@ async def test_a_common_choice_adds_to_what_was_typed(desk):
         await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
     app.service.close()
     assert _rows(desk["path"], "SELECT note FROM hand_off") == [("Patient anxious, Wheelchair",)]
+
+
+async def test_snooze_moves_a_callback_later_even_before_it_is_due(desk):
+    """Found trying the app: snoozing a callback due in an hour said "Snoozed" and changed
+    nothing (it was put off to 30 minutes from now, before its due time)."""
+    service = Service(desk["path"], actor="desk1", clock=lambda: NOW)
+    service.log_call(
+        desk["ada"], "in", "patient", "", "Results", "callback needed", "results",
+        callback_due=NOW + timedelta(hours=2),
+    )  # fmt: skip
+    service.close()
+    app = _app(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: _screen(app) == "CallsScreen" and app.screen.callbacks)
+        assert "Fri 14:00" in screen_text(app)
+        await pilot.press("z")
+        await wait_for(pilot, lambda: "Fri 14:30" in screen_text(app))
+        assert "Snoozed to Fri 14:30." in screen_text(app)
+    app.service.close()
