@@ -137,7 +137,9 @@ class Service:
         return self.reads.data_version()
 
     def search_patients(self, query: str, limit: int = 50, offset: int = 0):
-        return self.reads.search_patients(query, self.today(), self.date_order, limit, offset)
+        return self.reads.search_patients(
+            query, self.today(), self.date_order, limit, offset, now=self.now()
+        )
 
     def find_duplicates(self, fields: dict, limit: int = 10):
         return self.reads.find_duplicates(fields, self.today(), limit)

@@ -172,4 +172,3 @@ class ArrivalScreen(SavingDialog):
 
     def saved(self, result) -> None:
         self.app.notify(self._said + ".", markup=False, timeout=3)
-

@@ -80,7 +80,6 @@ class _Form(SavingDialog):
             return None
 
 
-
 class WaitlistForm(_Form):
     DEFAULT_CSS = FORM_CSS.format(name="WaitlistForm")
 

@@ -183,4 +183,3 @@ class LogCallScreen(SavingDialog):
                 due,
             )
         )
-

@@ -104,7 +104,6 @@ class ReasonScreen(SavingDialog):
         if self.presets:
             self.query_one("#presets", OptionList).focus()
 
-
     def action_save(self) -> None:
         self._submit(self.query_one("#reason", Input).value)
 

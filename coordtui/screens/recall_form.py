@@ -111,4 +111,3 @@ class RecallFormScreen(SavingDialog):
 
     def saved(self, result) -> None:
         self.app.notify(f"Recall set for {format_day(self._due_saved)}.", markup=False, timeout=3)
-

@@ -314,4 +314,3 @@ class ExceptionForm(SavingDialog):
                 "reason": self.query_one("#reason").value.strip(),
             }
         )
-

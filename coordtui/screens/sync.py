@@ -132,7 +132,6 @@ class ChooseSlotScreen(SavingDialog):
             self.submit(index)
 
 
-
 class SyncScreen(Screen):
     CSS_PATH = "sync.tcss"
     BINDINGS = [

@@ -273,4 +273,3 @@ class WalkInScreen(SavingDialog):
                 clean(reason),
             )
         )
-

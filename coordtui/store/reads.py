@@ -168,13 +168,19 @@ class Reads:
             return find_duplicates(self._conn, fields, today, limit)
 
     def search_patients(
-        self, query: str, today: date, date_order: str = "DMY", limit: int = 50, offset: int = 0
+        self,
+        query: str,
+        today: date,
+        date_order: str = "DMY",
+        limit: int = 50,
+        offset: int = 0,
+        now: datetime | None = None,
     ) -> list:
         """The Lookup screen's search (store.search; imported on first use)."""
         from coordtui.store.search import search
 
         with self._lock:
-            return search(self._conn, query, today, date_order, limit, offset)
+            return search(self._conn, query, today, date_order, limit, offset, now=now)
 
     def outbox_count(self) -> int:
         return self._all("SELECT count(*) FROM outbox")[0][0]

@@ -164,7 +164,8 @@ SCHEMA = (
 # the index's shape: it drops them and builds the index again.
 _OWN_TABLES = ("patient_fts_terms", "patient_fts", "patient_search", "search_vocab", "search_typo")
 
-_SKIP_STATUSES = ("cancelled", "entered_in_error")
+# A patient's next visit: one still to come or under way (not done, missed or cancelled).
+_NEXT_STATUSES = ("booked", "arrived", "in_room")
 
 Progress = Callable[[int, int], None]
 
@@ -181,7 +182,7 @@ class Hit:
     score: float  # 1.0 whole name exact; <= 0.9 by tier, lower for prefixes, typos, sound-alikes
     # name, dob, phone, record, initial_last4, merged_record, typo, sounds_like, transliterated
     matched: tuple[str, ...]
-    next_appointment: datetime | None  # aware UTC; not cancelled / entered in error
+    next_appointment: datetime | None  # aware UTC; booked, or arrived / in room, not over
     # The record number, as stored, of a record merged into this one that the query
     # named (matched has "merged_record"): the desk sees why another number came up.
     merged_record: str = ""
@@ -920,7 +921,7 @@ _HYDRATE = """
 SELECT s.rank, s.lead, s.rest, p.id, p.record_number, p.given_name, p.family_name,
        p.preferred_name, p.dob, p.phone,
        (SELECT a.start_utc FROM appointment a
-         WHERE a.patient_id = p.id AND a.start_utc >= ? AND a.status NOT IN (?, ?)
+         WHERE a.patient_id = p.id AND a.end_utc >= ? AND a.status IN (?, ?, ?)
          ORDER BY a.start_utc LIMIT 1)
 FROM patient_search s JOIN patient p ON p.id = s.patient_id
 WHERE p.merged_into IS NULL AND s.rank IN ({marks})
@@ -1009,7 +1010,7 @@ def search(
         moment = now or datetime.now(UTC)
         rows = conn.execute(
             _HYDRATE.format(marks=",".join("?" * len(page))),
-            (db_text(moment), *_SKIP_STATUSES, *(rank for rank, _ in page)),
+            (db_text(moment), *_NEXT_STATUSES, *(rank for rank, _ in page)),
         ).fetchall()
         terms = {t for c in clauses if c.ident for t in _merged_terms(c.ident)}
         merged = {

@@ -375,6 +375,24 @@ def test_next_appointment_skips_past_and_cancelled(builder, db_path, clinic):
     assert find(db_path, "jose garcia")[0].next_appointment is None
 
 
+def test_next_appointment_is_not_a_visit_already_over_today(builder, db_path, clinic):
+    """Found trying the app: a visit done at 09:30 was shown as the next one at 11:40."""
+    dr = builder.provider()
+    now = datetime(2026, 11, 27, 16, 40, tzinfo=UTC)
+    builder.appointment(clinic["maria"], dr, start=now - timedelta(hours=2), status="done")
+    builder.appointment(clinic["maria"], dr, start=now - timedelta(hours=1), status="no_show")
+    assert find(db_path, "maria garcia", now=now)[0].next_appointment is None
+    under_way = now - timedelta(minutes=5)
+    builder.appointment(clinic["maria"], dr, start=under_way, status="arrived")
+    assert find(db_path, "maria garcia", now=now)[0].next_appointment == under_way
+    # The service asks as of its own clock, not the machine's (the demo runs at mid-day).
+    svc = Service(db_path, actor="desk", clock=lambda: now)
+    try:
+        assert svc.search_patients("maria garcia")[0].next_appointment == under_way
+    finally:
+        svc.close()
+
+
 def test_registered_and_updated_through_mutations(db_path, builder):
     svc = Service(db_path, actor="desk")
     try:
