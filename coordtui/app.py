@@ -337,6 +337,7 @@ class CoordApp(App):
 
         await self.action_go("book")
         if isinstance(self.screen, BookScreen):
+            self.screen.start_over()
             self.screen.set_patient(
                 PatientRef(patient_id, given, family, record_number),
                 recall_id=recall_id,
@@ -350,6 +351,7 @@ class CoordApp(App):
 
         await self.action_go("book")
         if isinstance(self.screen, BookScreen):
+            self.screen.start_over()
             self.screen.set_waitlist_entry(entry)
 
     # ----------------------------------------------------------- idle lock
@@ -378,20 +380,24 @@ class CoordApp(App):
 
         entries: dict[str, HelpEntry] = {}
         why = getattr(screen, "why_disabled", None)
-        for key, active in screen.active_bindings.items():
-            binding = active.binding
-            if not binding.id:
-                continue  # Textual's own (scrolling, copy, its palette key): not ours to list
-            reason = ""
-            if not active.enabled and why is not None:
-                reason = why(*split(binding)) or ""
-            entries[f"{binding.id}:{key}"] = HelpEntry(
-                self.get_key_display(binding),
-                binding.description or binding.action,
-                binding.id,
-                active.enabled,
-                reason,
-            )
+        # The whole chain, not only the key's first taker: Enter in Lookup's box is the
+        # box's own, yet Enter in the results list is ours and belongs in the list.
+        for node, bindings in screen._modal_binding_chain:
+            for key, binding in bindings:
+                if not binding.id or f"{binding.id}:{key}" in entries:
+                    continue  # Textual's own (scrolling, copy, its palette key): not ours
+                state = self._check_action_state(binding.action, node)
+                if state is False:
+                    continue  # hidden here, not merely greyed
+                enabled = bool(state)
+                reason = (why(*split(binding)) or "") if not enabled and why else ""
+                entries[f"{binding.id}:{key}"] = HelpEntry(
+                    self.get_key_display(binding),
+                    binding.description or binding.action,
+                    binding.id,
+                    enabled,
+                    reason,
+                )
         entries["palette"] = HelpEntry("ctrl+p", "Command palette (every action)", "", True)
 
         def rank(entry: HelpEntry) -> int:
@@ -425,6 +431,8 @@ class CoordApp(App):
             binding = active.binding
             if not active.enabled or binding.action in seen or not binding.description:
                 continue
+            if not binding.id:
+                continue  # a text box's editing keys and Textual's own are not commands
             seen.add(binding.action)
             namespace = active.node
 

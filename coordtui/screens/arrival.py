@@ -151,7 +151,7 @@ class ArrivalScreen(SavingDialog):
             return
         cents = read_money_cents(self.query_one("#amount", SafeInput).value)
         if isinstance(cents, str):
-            self.show_error(f"Copay collected must be {AMOUNT_HINT}.", "amount_cents")
+            self.show_error(f"Copay now must be {AMOUNT_HINT}.", "amount_cents")
             return
         self.submit(self.visit if verify else None, cents, str(self.query_one("#method").value))
 

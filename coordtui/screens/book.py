@@ -31,9 +31,11 @@ from coordtui.screens.naming import visit_text
 from coordtui.screens.pick_patient import PickPatientScreen
 from coordtui.screens.reason import ReasonScreen
 from coordtui.screens.waitlist_offer import offer_waitlist
+from coordtui.screens.why import ExplainsDisabledKeys
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
 from coordtui.widgets.key_footer import KeyFooter
+from coordtui.widgets.line_fit import by_priority
 from coordtui.widgets.row_table import RowTable
 
 ANY = "__any__"
@@ -58,7 +60,7 @@ def row_key(row: tuple[str, object]) -> tuple:
     return ("free", item.provider_id, item.start)
 
 
-class BookScreen(Screen):
+class BookScreen(ExplainsDisabledKeys, Screen):
     CSS_PATH = "book.tcss"
     BINDINGS = [
         Binding("enter", "book", "Book", id="book.book"),
@@ -141,6 +143,16 @@ class BookScreen(Screen):
 
     # ------------------------------------------------------------ choices
 
+    def start_over(self) -> None:
+        """Arriving with `b` from elsewhere: the next free slots from today for anyone, not
+        whatever day, grid or message was left here for someone else."""
+        self.grid_mode = False
+        self.moving = None
+        self.day = self.service.today()
+        with self.prevent(Select.Changed):
+            self.query_one("#provider", Select).value = ANY
+        self._say("")
+
     def set_patient(
         self, patient, recall_id: str | None = None, recall_due: date | None = None
     ) -> None:
@@ -171,6 +183,25 @@ class BookScreen(Screen):
         self.refresh_slots()
 
     def _render_who(self) -> None:
+        if self.moving is not None:  # the visit being moved, and the keys: never cut
+            moving = Text("MOVING ", style="bold reverse")
+            moving.append(
+                clean(
+                    f"{self.moving.family_name}, {self.moving.given_name} "
+                    f"{local(self.moving.start, self.service.zone):%a %d %b %H:%M}"
+                ),
+                style="bold reverse",
+            )
+            line = by_priority(
+                self.size.width - 2,
+                [
+                    (0, moving),
+                    (1, Text("Enter on a free time moves it", style="dim")),
+                    (0, Text("Esc stops", style="bold")),
+                ],
+            )
+            self.query_one("#who", Static).update(line, layout=False)
+            return
         text = Text("Patient: ")
         if self.patient is None:
             text.append("none chosen", style="bold")
@@ -180,16 +211,6 @@ class BookScreen(Screen):
                 clean(f"{self.patient.family_name}, {self.patient.given_name}"), style="bold"
             )
             text.append(f"  {clean(self.patient.record_number)}")
-        if self.moving is not None:
-            text.append("   MOVING: ", style="bold reverse")
-            text.append(
-                clean(
-                    f"{self.moving.family_name}, {self.moving.given_name} "
-                    f"{local(self.moving.start, self.service.zone):%a %d %b %H:%M}"
-                ),
-                style="bold reverse",
-            )
-            text.append("  Enter on a free time moves it, Esc stops", style="dim")
         self.query_one("#who", Static).update(text, layout=False)
 
     @on(Select.Changed)
@@ -341,6 +362,15 @@ class BookScreen(Screen):
             return True
         return True
 
+    def why_disabled(self, action: str, parameters) -> str | None:
+        if action in ("reschedule", "cancel_appointment"):
+            if not self.grid_mode:
+                return "in the day grid (g), on an appointment"
+            return "on an appointment, not a free time"
+        if action == "stop_moving":
+            return "nothing is being moved"
+        return None
+
     def action_pick_patient(self) -> None:
         self.app.push_screen(
             PickPatientScreen(Text("Book for which patient?")),
@@ -457,14 +487,13 @@ class BookScreen(Screen):
         if self.patient is None:
             self._say("Choose the patient first: press P.")
             return
-        if self.provider_id is None:
+        provider_id = self.provider_id or (
+            self.grid.provider_id if self.grid_mode and self.grid else None
+        )  # in the grid, the provider whose day is shown
+        if provider_id is None:
             self._say("A series needs one provider: choose it in the Provider list.")
             return
-        patient_id, provider_id, type_name = (
-            self.patient.patient_id,
-            self.provider_id,
-            self.type_name,
-        )
+        patient_id, type_name = self.patient.patient_id, self.type_name
 
         def save(request):
             return lambda: self.service.book_series(

@@ -20,6 +20,7 @@ from textual.widgets import Checkbox, Label
 from coordtui.domain.patient import read_typed_date
 from coordtui.screens.dialog import Job, SavingDialog
 from coordtui.widgets.safe_input import SafeInput
+from coordtui.widgets.yes_no import YesNo
 
 FORM_CSS = """
 {name} {{ align: center middle; }}
@@ -93,7 +94,7 @@ class WaitlistForm(_Form):
                 "Latest date",
                 SafeInput((today + timedelta(days=30)).isoformat(), id="latest", compact=True),
             )
-            yield _field("Urgent", Checkbox("yes", id="urgent", compact=True))
+            yield _field("Urgent", YesNo(id="urgent", compact=True))
             yield _field("Note", SafeInput(id="note", max_length=200, compact=True))
             yield Label("", id="error", classes="error")
 
@@ -127,7 +128,12 @@ class SeriesForm(_Form):
             yield Label(self.subject)
             yield _field(
                 "First day",
-                SafeInput(self.app.service.today().isoformat(), id="first", compact=True),
+                # From tomorrow: today's 09:00 has usually passed (and would be refused).
+                SafeInput(
+                    (self.app.service.today() + timedelta(days=1)).isoformat(),
+                    id="first",
+                    compact=True,
+                ),
             )
             yield _field("Time (HH:MM)", SafeInput("09:00", id="at", compact=True))
             yield _field("Every N weeks", SafeInput("1", id="every", compact=True))

@@ -12,9 +12,10 @@ from datetime import timedelta
 from time import monotonic
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import DescendantFocus
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Label
@@ -82,7 +83,8 @@ def _callback_subject(cb, zone) -> Text:
 
 def _call_subject(call, zone) -> Text:
     subject = Text(clean(f"{call.family_name}, {call.given_name}"), style="bold")
-    subject.append(f" · {local(call.at, zone):%a %d %b %H:%M} · {clean(call.outcome)}")
+    way = "← in" if call.direction == "in" else "→ out"
+    subject.append(f" · {local(call.at, zone):%a %d %b %H:%M} {way} · {clean(call.outcome)}")
     subject.append(f" · {clean(call.note) or '(no note)'}")
     return subject
 
@@ -92,6 +94,7 @@ class CallsScreen(Screen):
     CallsScreen .title { padding: 0 1; background: $boost; width: 100%; text-style: bold; }
     CallsScreen #callbacks { height: 1fr; }
     CallsScreen #log { height: 1fr; }
+    CallsScreen #detail { height: auto; max-height: 2; padding: 0 1; background: $boost; }
     CallsScreen #message { height: 1; padding: 0 1; text-style: bold; }
     """
     BINDINGS = [
@@ -129,6 +132,7 @@ class CallsScreen(Screen):
         yield RowTable(CALLBACK_COLUMNS, id="callbacks")
         yield Label("Today's calls", classes="title")
         yield RowTable(LOG_COLUMNS, id="log")
+        yield Label("", id="detail")
         yield Label("", id="message")
         yield KeyFooter()
 
@@ -152,6 +156,20 @@ class CallsScreen(Screen):
 
     def store_changed(self) -> None:
         self.reload()
+
+    @on(RowTable.Highlighted)
+    @on(DescendantFocus)
+    def _detail(self) -> None:
+        """The highlighted row of the list in use, in full (notes are cut in the lists)."""
+        zone = self.app.service.zone
+        text = Text()
+        if self.focused is self.query_one("#log") and (call := self._call()) is not None:
+            text.append_text(_call_subject(call, zone))
+            if call.amends:
+                text.append("  (an amendment; the original stays listed)", style="dim")
+        elif (cb := self._callback()) is not None:
+            text.append_text(_callback_subject(cb, zone))
+        self.query_one("#detail", Label).update(text)
 
     def _read(self) -> tuple[list, list, int, tuple]:
         service = self.app.service

@@ -43,6 +43,7 @@ class CallRequest:
 
 
 DIRECTIONS = {"in": "← inbound (they called)", "out": "→ outbound (we called)"}
+WE_CALLED = frozenset({"left message", "no answer"})  # outcomes only an outgoing call has
 
 
 class LogCallScreen(SavingDialog):
@@ -82,6 +83,7 @@ class LogCallScreen(SavingDialog):
         self.who = who
         self.now = now
         self.direction = "in"
+        self.direction_chosen = False  # Ctrl+O pressed: the outcome no longer suggests it
         self.outcome = "resolved"
 
     def compose(self) -> ComposeResult:
@@ -153,10 +155,14 @@ class LogCallScreen(SavingDialog):
 
     def action_toggle_direction(self) -> None:
         self.direction = "out" if self.direction == "in" else "in"
+        self.direction_chosen = True
         self._show_direction()
 
     def action_outcome(self, index: int) -> None:
         self.outcome = OUTCOMES[index]
+        if not self.direction_chosen:  # a message left or no answer: we were calling out
+            self.direction = "out" if self.outcome in WE_CALLED else "in"
+            self._show_direction()
         self.query_one("#outcomes", OptionList).highlighted = index
         self.query_one("#note").focus()
 

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Input, Label, Select
+from textual.widgets import Input, Label, Select
 
 from coordtui.domain.patient import (
     SEXES,
@@ -27,6 +27,7 @@ from coordtui.screens.duplicates import DuplicatesScreen
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.safe_input import SafeInput
+from coordtui.widgets.yes_no import YesNo
 
 # (field, label, kind); kinds: text, date, phone, sex, bool, money
 FIELDS = (
@@ -84,7 +85,7 @@ class PatientFormScreen(Screen):
                             compact=True,
                         )
                     elif kind == "bool":
-                        yield Checkbox("yes", id=f"f-{name}", compact=True)
+                        yield YesNo(id=f"f-{name}", compact=True)
                     else:
                         yield SafeInput(
                             id=f"f-{name}",

@@ -153,6 +153,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         self._token = 0
         self._binding_state: tuple | None = None
         self._land_on: str | None = None  # an appointment to select once it is loaded
+        self._first_open = False  # on the next load: the first visit still in play
 
     # -------------------------------------------------------------- layout
 
@@ -199,6 +200,9 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         if message.token != self._token or message.day != self.day:
             return  # a newer request (or another day) is on its way
         self._apply(message.rows)
+        if self._first_open and self._land_on is None:
+            self._first_open = False
+            self.query_one(QueueTable).select_first_open()
 
     def _visible(self) -> list[QueueRow]:
         rows = self.rows
@@ -288,6 +292,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         )
         shown = [s for s in COUNT_ORDER if counts[s] or s in (Status.ARRIVED, Status.BOOKED)]
         forms = []
+        symbols_only = Text()  # the last resort: every count, by symbol (the legend in F1)
         for words, short, gap in ((LABELS, False, "  "), (SHORT_LABELS, True, " ")):
             line = Text()
             if long_waits:  # first: never the part that gives way
@@ -303,7 +308,11 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
                 )
             )
             forms.append(line)
-        return first_fit(width, *forms)
+        if long_waits:
+            symbols_only.append(f"!{long_waits}", style="bold reverse")
+            symbols_only.append(" ")
+        symbols_only.append(" ".join(f"{SYMBOLS[s]}{counts[s]}" for s in shown))
+        return first_fit(width, *forms, symbols_only)
 
     def _render_detail(self) -> None:
         """Two lines on the highlighted visit: who and when never give way; notes may."""
@@ -627,6 +636,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         self.day = day
         self.rows = []
         self._render_table()
+        self._first_open = True  # a day is entered where it is in play, as at start-up
         self.reload()
 
     def action_provider(self) -> None:

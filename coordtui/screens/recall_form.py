@@ -21,11 +21,14 @@ from coordtui.screens.dialog import SavingDialog
 from coordtui.widgets.safe_input import SafeInput
 
 MAX_YEARS_AHEAD = 10  # a recall further out is a typo (2062 for 2026)
-EXAMPLES = {"MDY": "11/27/2026"}  # read_typed_date reads any other order as day first
+FORMS = {"MDY": "%m/%d/%Y", "YMD": "%Y/%m/%d"}  # how each order writes a date; else day first
 
 
-def _example(order: str) -> str:
-    return f"2026-11-27 or {EXAMPLES.get(order, '27/11/2026')}"
+def _example(order: str, today: date) -> str:
+    """A date six weeks ahead, as typed in ISO and in the clinic's order: an example the
+    form would accept (a fixed one soon lies in the past)."""
+    sample = today + timedelta(weeks=6)
+    return f"{sample.isoformat()} or {sample.strftime(FORMS.get(order, '%d/%m/%Y'))}"
 
 
 class RecallFormScreen(SavingDialog):
@@ -46,7 +49,7 @@ class RecallFormScreen(SavingDialog):
         self._due_saved: date | None = None
 
     def compose(self) -> ComposeResult:
-        example = _example(self.app.service.date_order)
+        example = _example(self.app.service.date_order, self.app.service.today())
         with Vertical(id="dialog"):
             title = Text("Recall (follow-up due) for ", style="bold")
             title.append_text(self.who)
@@ -90,7 +93,7 @@ class RecallFormScreen(SavingDialog):
         try:
             due = date.fromisoformat(read_typed_date(typed, order, today, past=False))
         except ValueError:
-            return f"Not a date: type {_example(order)}."
+            return f"Not a date: type {_example(order, self.app.service.today())}."
         if due < today:
             return f"That date has passed: choose {format_day(today)} or later."
         if due > today + timedelta(days=365 * MAX_YEARS_AHEAD):

@@ -30,11 +30,16 @@ COLUMNS = (
 )
 
 
+CALLED_MARKS = {"reached": "✓", "left message": "✉", "no answer": "✗"}
+SHORT = {"left message": "left msg"}  # fits the column at 80
+
+
 def reminder_cells(row, zone, region) -> tuple[Text, ...]:
     called = Text("")
-    if row.reminded:  # in the list's own words: reached, left message, no answer
+    if row.reminded:  # in the list's own words, with a mark that does not need colour
         said = {outcome: mark for mark, outcome in REMINDER_OUTCOMES.items()}
-        called = Text(f"✓ {said.get(row.last_outcome, clean(row.last_outcome)) or 'called'}")
+        word = said.get(row.last_outcome, clean(row.last_outcome)) or "called"
+        called = Text(f"{CALLED_MARKS.get(word, '•')} {SHORT.get(word, word)}")
     return (
         Text(local(row.start, zone).strftime("%H:%M")),
         Text(clean(f"{row.family_name}, {row.given_name}")),

@@ -29,6 +29,7 @@ from coordtui.widgets.columns import Column
 from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.row_table import RowTable
 from coordtui.widgets.safe_input import SafeInput
+from coordtui.widgets.yes_no import YesNo
 
 DAYS = (
     ("mon", "Monday"),
@@ -282,7 +283,7 @@ class ExceptionForm(SavingDialog):
                 )
             yield Horizontal(
                 Label("Extra session"),
-                Checkbox("yes, not leave", id="extra", compact=True),
+                YesNo(id="extra", compact=True),
                 classes="row",
             )
             yield Label("", id="error")

@@ -116,12 +116,12 @@ class WaitlistScreen(ExplainsDisabledKeys, Screen):
     @on(RowTable.Highlighted)
     def _detail(self) -> None:
         row = self._selected()
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = Text()
         if row is not None:
             text.append(clean(f"{row.family_name}, {row.given_name}"), style="bold")
-            text.append(f" {clean(row.record_number)} · {clean(row.type_name)} with ")
+            text.append(f" {clean(row.record_number)} · {format_day(row.earliest)} to ")
+            text.append(f"{format_day(row.latest)} · {clean(row.type_name)} with ")
             text.append(clean(row.provider) or "any provider")
-            text.append(f" · {format_day(row.earliest)} to {format_day(row.latest)}")
             if row.note:
                 text.append(f" · {clean(row.note)}")
         self.query_one("#detail", Label).update(text)

@@ -150,12 +150,11 @@ class PatientSearch(Vertical):
         else:
             more = "  PgDn more" if len(hits) == PAGE else ""
             back = "  PgUp back" if offset else ""
-            summary.update(
-                Text(
-                    f"{offset + 1}-{offset + len(hits)}: Enter opens the first, "
-                    f"Down to choose{more}{back}"
-                )
-            )
+            if len(hits) == 1 and not offset:
+                said = "1 match: Enter opens it"
+            else:
+                said = f"{offset + 1}-{offset + len(hits)}: Enter opens the first, Down to choose"
+            summary.update(Text(said + more + back))
         self.post_message(self.Shown(text, len(hits)))
 
     @on(RowTable.Highlighted, "#results")

@@ -31,10 +31,10 @@ from coordtui.widgets.cursor_lines import CursorLines
 # shrinks; names take any spare room (on a wide terminal too: reason never does).
 NARROW = (
     Column("Time", 5),
-    Column("", 2),  # flags
+    Column("", 3),  # flags: ! W h $ i + (three at most)
     Column("Patient", 21, least=14, flex=True),
     Column("Provider", 10, least=6, yields=2),
-    Column("Type", 10, least=0, yields=3),
+    Column("Type", 12, least=0, yields=3),
     Column("Status", 11, least=9, yields=1),
     Column("Wait", 6),
 )
@@ -84,22 +84,24 @@ def coverage_words(row: QueueRow, today: date, zone: ZoneInfo, days: int) -> str
     return coverage_note(row.coverage_on_file, row.coverage_verified_at, today, zone, days)
 
 
+FLAGS_SHOWN = 3  # the flags column's width; the detail line names every flag
+
+
 def flag_marks(row: QueueRow, coverage_due: bool = False, colour: bool = True) -> Text:
-    """! urgent, W walk-in, h hand-off note, $ coverage to check, i interpreter, + other
-    flags (monochrome-safe)."""
+    """The most pressing flags first: ! urgent, i interpreter, $ coverage to check,
+    h hand-off note, W walk-in, + other flags (letters and symbols: monochrome-safe)."""
+    candidates = (
+        (row.priority == "urgent", "!", "bold reverse"),
+        (row.interpreter_needed, "i", ""),
+        (coverage_due, "$", COVERAGE_STYLE[not colour]),
+        (bool(row.hand_off), "h", ""),
+        (row.kind == "walk_in", "W", ""),
+        (bool(row.flags), "+", ""),
+    )
     marks = Text()
-    if row.priority == "urgent":
-        marks.append("!", style="bold reverse")
-    if row.kind == "walk_in":
-        marks.append("W")
-    if row.hand_off:
-        marks.append("h")
-    if coverage_due and len(marks) < 2:
-        marks.append("$", style=COVERAGE_STYLE[not colour])
-    if row.interpreter_needed and len(marks) < 2:
-        marks.append("i")
-    if row.flags and len(marks) < 2:
-        marks.append("+")
+    for wanted, mark, style in candidates:
+        if wanted and len(marks) < FLAGS_SHOWN:
+            marks.append(mark, style=style)
     return marks
 
 
@@ -293,11 +295,13 @@ class QueueTable(CursorLines):
         for index, rid in enumerate(self._order):
             if self.rows_by_id[rid].status in (Status.BOOKED, Status.ARRIVED, Status.IN_ROOM):
                 self.move_cursor(row=index)
+                self.call_after_refresh(self._keep_cursor_visible)  # a list just shown
                 return
 
     def select_id(self, appointment_id: str) -> None:
         if appointment_id in self._order:
             self.move_cursor(row=self._order.index(appointment_id))
+            self.call_after_refresh(self._keep_cursor_visible)  # a list just shown
 
     # ------------------------------------------------------------- cursor
 

@@ -138,13 +138,13 @@ async def test_a_bad_amount_keeps_the_dialog_open_with_the_message_at_the_field(
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await _open(pilot, app)
         await pilot.press("ctrl+u", *"12.3x", "enter")
-        await wait_for(pilot, lambda: "Copay collected must be" in screen_text(app))
+        await wait_for(pilot, lambda: "Copay now must be" in screen_text(app))
         assert isinstance(app.screen, ArrivalScreen)
         assert _field(app, "#amount") == "12.3x"  # what was typed stays
         assert app.focused is app.screen.query_one("#amount")
         lines = screen_text(app).splitlines()
         at = next(i for i, line in enumerate(lines) if "Copay now" in line)
-        assert "Copay collected must be" in lines[at + 1]  # right under the field
+        assert "Copay now must be" in lines[at + 1]  # right under the field
         await pilot.press("ctrl+u", *"9999999", "ctrl+t")  # refused by the mutation itself
         await wait_for(pilot, lambda: "at most 100000.00" in screen_text(app))
         assert isinstance(app.screen, ArrivalScreen) and _field(app, "#amount") == "9999999"

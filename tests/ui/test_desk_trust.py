@@ -74,21 +74,25 @@ async def test_call_direction_saved_is_the_direction_shown(desk):
         await wait_for(pilot, lambda: _screen(app) == "LogCallScreen")
         assert "inbound (they called)" in screen_text(app)
         assert "outbound" not in screen_text(app)
-        await pilot.press("3", "ctrl+s")  # left message, as shown: inbound
+        await pilot.press("5", "ctrl+s")  # wrong number, as shown: inbound
         await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
         await pilot.press("c")
         await wait_for(pilot, lambda: _screen(app) == "LogCallScreen")
         await pilot.press("ctrl+o")
         assert "outbound (we called)" in screen_text(app)
         assert "inbound" not in screen_text(app)
-        await pilot.press("3", "ctrl+s")
+        await pilot.press("5", "ctrl+s")  # chosen by hand: stays outbound
+        await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
+        await pilot.press("c", "3")  # a message left: we called, says the dialog
+        await wait_for(pilot, lambda: "outbound (we called)" in screen_text(app))
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: _screen(app) == "QueueScreen")
         await pilot.press("f5")
         await wait_for(pilot, lambda: _screen(app) == "CallsScreen")
-        await wait_for(pilot, lambda: len(app.screen.calls) == 2)
+        await wait_for(pilot, lambda: len(app.screen.calls) == 3)
     app.service.close()
     stored = _rows(desk["path"], "SELECT direction FROM call_note ORDER BY at, mutation_id")
-    assert [d for (d,) in stored] == ["in", "out"]
+    assert [d for (d,) in stored] == ["in", "out", "out"]
 
 
 # ------------------------------------------------------- 3. a refused save keeps the work
