@@ -177,7 +177,9 @@ class CoordApp(App):
 
         The writer and sync threads post results that may arrive after the last
         screen has gone; ``self.screen`` would raise then."""
-        return self.screen if self.screen_stack else None
+        if not self.screen_stack or not self.screen.is_attached:  # not attached: exiting
+            return None
+        return self.screen
 
     @property
     def colour(self) -> bool:

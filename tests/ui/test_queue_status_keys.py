@@ -88,8 +88,10 @@ async def test_cancel_by_picking_a_common_reason(db_path, one_booked):
 async def test_escape_leaves_cancel_without_change(db_path, one_booked):
     app = make_app(db_path)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await pilot.press("x", *"typo", "escape")
-        await pilot.pause(0.2)
+        await pilot.press("x", *"typo", "escape")  # typed: asks first
+        await wait_for(pilot, lambda: "Discard what you typed?" in screen_text(app))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
         assert _status(app, one_booked) == "booked"
     app.service.close()
 
