@@ -155,3 +155,38 @@ def initials(given: str, family: str) -> str:
     """Privacy mask for the waiting-room-visible board."""
     parts = [p for p in (given.strip(), family.strip()) if p]
     return ".".join(p[0].upper() for p in parts) + ("." if parts else "")
+
+
+def guess_from_search(text: str, date_order: str, today: date) -> dict[str, object]:
+    """What was typed in Lookup, carried into a new registration: the names, a date of
+    birth and a phone number where they can be told apart.
+
+    "Smith, John 3/14/1978" -> family Smith, given John, dob 1978-03-14; "Smith John
+    617 253 1000" -> the phone too.  A word that is neither stays in the names.
+    """
+    from coordtui.domain.dates import read_date
+
+    names, out = [], {}
+    digits: list[str] = []
+    for word in text.replace(",", " , ").split():
+        found = read_date(word, date_order, today, past=True) if "dob" not in out else None
+        if found is not None and found <= today:
+            out["dob"] = found.isoformat()
+        elif word.strip("+()-.").replace("-", "").isdigit():
+            digits.append(word)
+        else:
+            names.append(word)
+    number = "".join(ch for ch in "".join(digits) if ch.isdigit())
+    if len(number) >= 7:
+        out["phone"] = " ".join(digits)
+    joined = " ".join(names)
+    if "," in joined:
+        family, _, given = joined.partition(",")
+    else:
+        family, _, given = joined.partition(" ")
+    family, given = family.strip(), given.strip().strip(",").strip()
+    if family:
+        out["family_name"] = family
+    if given:
+        out["given_name"] = given
+    return out

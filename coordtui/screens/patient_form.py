@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select
 
 from coordtui.domain.patient import (
     SEXES,
+    guess_from_search,
     read_money_cents,
     read_typed_date,
     validate_patient,
@@ -111,7 +112,8 @@ class PatientFormScreen(Screen):
         if self.record is not None:
             self._fill(self.record.editable())
         elif self.prefill:
-            self._fill(_guess_from_search(self.prefill))
+            service = self.app.service
+            self._fill(guess_from_search(self.prefill, service.date_order, service.today()))
         self._initial = self._typed()
         self.query_one("#f-family_name", Input).focus()
 
@@ -246,17 +248,3 @@ class PatientFormScreen(Screen):
         self.app.push_screen(
             ConfirmScreen("Discard the changes you typed?"), lambda yes: yes and self.dismiss(None)
         )
-
-
-def _guess_from_search(text: str) -> dict[str, object]:
-    """Carry what was typed in Lookup into the form: 'Smith, John' or 'Smith John'."""
-    text = text.strip()
-    if not text:
-        return {}
-    if "," in text:
-        family, _, given = text.partition(",")
-        return {"family_name": family.strip(), "given_name": given.strip()}
-    if any(ch.isdigit() for ch in text):
-        return {}
-    family, _, given = text.partition(" ")
-    return {"family_name": family, "given_name": given.strip()}

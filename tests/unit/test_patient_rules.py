@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coordtui.domain.patient import initials, validate_patient
 from coordtui.domain.phones import PhoneError, display, to_e164
@@ -90,3 +92,35 @@ def test_read_money_cents():
     assert read_money_cents("") == 0
     assert read_money_cents("12.345") == "12.345"
     assert read_money_cents("abc") == "abc"
+
+
+def test_what_was_typed_in_lookup_is_carried_into_the_right_fields():
+    """Found trying the app: 'Smith, John 3/14/1978' put the date in the given name."""
+    from coordtui.domain.patient import guess_from_search
+
+    today = date(2026, 12, 7)
+    assert guess_from_search("Smith, John 3/14/1978", "MDY", today) == {
+        "family_name": "Smith",
+        "given_name": "John",
+        "dob": "1978-03-14",
+    }
+    assert guess_from_search("Smith, John 14/03/1978", "DMY", today)["dob"] == "1978-03-14"
+    assert guess_from_search("smith john 617 253 1000", "MDY", today) == {
+        "family_name": "smith",
+        "given_name": "john",
+        "phone": "617 253 1000",
+    }
+    assert guess_from_search("García Márquez, José", "DMY", today) == {
+        "family_name": "García Márquez",
+        "given_name": "José",
+    }
+    assert guess_from_search("0137", "MDY", today) == {}  # last digits of a phone: not enough
+    assert guess_from_search("", "MDY", today) == {}
+
+
+@given(st.text(max_size=60))
+def test_guessing_from_any_text_never_raises(text):
+    from coordtui.domain.patient import guess_from_search
+
+    out = guess_from_search(text, "DMY", date(2026, 12, 7))
+    assert set(out) <= {"family_name", "given_name", "dob", "phone"}
