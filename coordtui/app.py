@@ -173,6 +173,8 @@ class CoordApp(App):
     def refresh_pending(self) -> None:
         from coordtui.widgets.clinic_header import ClinicHeader
 
+        if not self.is_running:
+            return  # closing: there may be no current screen (see on_coord_app_sync_done)
         pending, overdue = self.service.pending_count(), self.service.overdue_count()
         badge = self.sync_badge()
         for header in self.screen.query(ClinicHeader):
@@ -203,6 +205,11 @@ class CoordApp(App):
         self.sync_runner.run_now()
 
     def on_coord_app_sync_done(self, message: SyncDone) -> None:
+        if not self.is_running:
+            # Closing: Textual empties each mode's screen stack while this loop still
+            # handles what is queued (the sync thread stops only at unmount), so
+            # ``self.screen`` may raise ScreenStackError.  Nothing is left to update.
+            return
         outcome = message.outcome
         self.sync_outcome = outcome
         self.refresh_pending()
