@@ -7,6 +7,7 @@ the screen that asked on the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 from collections.abc import Callable, Iterable
@@ -222,8 +223,10 @@ class CoordApp(App):
             screen.reload()
 
     async def _on_exit_app(self) -> None:
-        self._writer.shutdown(wait=True)  # a confirmed write always finishes
-        self.sync_runner.stop(timeout=3.0)  # a round cut short is safe: rounds are transactional
+        # Wait off the event loop: a write's last step hands its answer to this loop
+        # (call_from_thread), so blocking the loop on the writer would wait for ever.
+        await asyncio.to_thread(self._writer.shutdown, wait=True)  # a confirmed write finishes
+        await asyncio.to_thread(self.sync_runner.stop, 3.0)  # rounds are transactional
         await super()._on_exit_app()
 
     def on_unmount(self) -> None:

@@ -13,14 +13,22 @@ three modes and so takes longest to close).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
+import pytest
 from textual import events
 
 from coordtui.app import CoordApp
 from coordtui.sync.runner import Outcome
 from tests.conftest import wait_for
 from tests.ui.helpers import make_app
+
+ROOT = Path(__file__).resolve().parents[2]
+HANG = 120  # seconds: a hang detector for the child process, not a wait (it takes a few)
 
 
 def _name(app) -> str:
@@ -79,3 +87,28 @@ async def test_a_worker_refreshing_the_header_while_the_screens_close_gets_no_er
     await asyncio.to_thread(workers[0].join)  # the loop runs its call meanwhile
     app.service.close()
     assert errors == []
+
+
+def test_ctrl_q_with_a_write_in_flight_finishes_the_write_and_quits(db_path, builder):
+    """Quitting waited for the writer thread on the event loop, while the write's last
+    step is to hand its answer to that loop (call_from_thread): Ctrl+Q right after a
+    key that writes hung the app for ever.  The write must finish, be answered, and
+    the app close."""
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", "tests.ui.quit_mid_write", str(db_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=HANG,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("Ctrl+Q with a write in flight: the app never closed")
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.splitlines() == ["answered None", "exited"]
+    conn = sqlite3.connect(db_path)
+    try:
+        saved = conn.execute("SELECT COUNT(*) FROM patient WHERE family_name = 'Hopper'")
+        assert saved.fetchone() == (1,)
+    finally:
+        conn.close()
