@@ -7,6 +7,7 @@ the screen that asked on the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 from collections.abc import Callable, Iterable
@@ -177,7 +178,8 @@ class CoordApp(App):
 
         The writer and sync threads post results that may arrive after the last
         screen has gone; ``self.screen`` would raise then."""
-        if not self.screen_stack or not self.screen.is_attached:  # not attached: exiting
+        # Closing: Textual empties each mode's stack while messages still arrive.
+        if not self.is_running or not self.screen_stack or not self.screen.is_attached:
             return None
         return self.screen
 
@@ -306,6 +308,11 @@ class CoordApp(App):
         self.sync_runner.run_now()
 
     def on_coord_app_sync_done(self, message: SyncDone) -> None:
+        if not self.is_running:
+            # Closing: Textual empties each mode's screen stack while this loop still
+            # handles what is queued (the sync thread stops only at unmount), so
+            # ``self.screen`` may raise ScreenStackError.  Nothing is left to update.
+            return
         outcome = message.outcome
         self.sync_outcome = outcome
         self.refresh_pending()
@@ -317,8 +324,10 @@ class CoordApp(App):
             self.store_changed()  # data_version would notice too; this spares the wait
 
     async def _on_exit_app(self) -> None:
-        self._writer.shutdown(wait=True)  # a confirmed write always finishes
-        self.sync_runner.stop(timeout=3.0)  # a round cut short is safe: rounds are transactional
+        # Wait off the event loop: a write's last step hands its answer to this loop
+        # (call_from_thread), so blocking the loop on the writer would wait for ever.
+        await asyncio.to_thread(self._writer.shutdown, wait=True)  # a confirmed write finishes
+        await asyncio.to_thread(self.sync_runner.stop, 3.0)  # rounds are transactional
         await super()._on_exit_app()
 
     def on_unmount(self) -> None:

@@ -155,6 +155,7 @@ class SyncScreen(Screen):
         self.pending: list = []
         self.pending_total = 0
         self.show_resolved = False
+        self._keys_for: object = None  # what the footer's greyed keys were worked out from
 
     def compose(self) -> ComposeResult:
         yield ClinicHeader(id="header")
@@ -317,7 +318,13 @@ class SyncScreen(Screen):
                 lines.append(Text("  ·  ".join(keys), style="bold"))
         detail = Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
         self.query_one("#detail", Static).update(detail)
-        self.refresh_bindings()
+        # This runs after every sync round (each second), and refresh_bindings rebuilds
+        # the footer: only when what check_action reads has changed, or on a busy
+        # machine the footer is being rebuilt most of the time and shows no keys.
+        keys_for = (c.can_rebook, c.can_reapply, c.resolved_at is None) if c else None
+        if keys_for != self._keys_for:
+            self._keys_for = keys_for
+            self.refresh_bindings()
 
     # ------------------------------------------------------------- actions
 

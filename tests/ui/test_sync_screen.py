@@ -263,6 +263,49 @@ async def test_sync_screen_at_80x24_in_monochrome_says_it_without_colour(tmp_pat
     app.service.close()
 
 
+async def test_sync_rounds_that_change_nothing_leave_the_footer_alone(tmp_path, server):
+    """Every round repaints the Sync screen.  It used to rebuild the footer each time
+    too (refresh_bindings): on a busy machine the footer was being rebuilt most of the
+    time and showed no keys (the 80x24 test above failed 8 runs in 10 under
+    ``.ci/under-load -j 4``).  Rounds that change nothing keep the footer's keys; a
+    change of what the keys depend on still greys them."""
+    from textual.widgets import Footer
+
+    from coordtui.app import CoordApp
+    from coordtui.screens.sync import SyncScreen
+
+    seen = {"rounds": 0, "loads": 0}
+
+    def count(message) -> None:
+        if isinstance(message, CoordApp.SyncDone):
+            seen["rounds"] += 1
+        elif isinstance(message, SyncScreen.Loaded):
+            seen["loads"] += 1
+
+    path, _start = _double_booking(tmp_path, server)
+    app = _app(path)
+    async with app.run_test(size=(80, 24), message_hook=count) as pilot:
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: _on_sync_screen(app) and app.screen.conflicts, SYNC)
+        await wait_for(pilot, lambda: "r Rebook" in screen_text(app).splitlines()[-1])
+        footer = app.screen.query_one(Footer)
+        keys = list(footer.children)
+        rounds, loads = seen["rounds"], seen["loads"]
+        await wait_for(
+            pilot, lambda: seen["rounds"] >= rounds + 3 and seen["loads"] >= loads + 3, SYNC
+        )
+        assert list(footer.children) == keys  # the very same key widgets
+        assert "r Rebook" in screen_text(app).splitlines()[-1]
+
+        def accept_greyed() -> bool:
+            return any(key.action == "accept" for key in footer.query(".-disabled"))
+
+        assert not accept_greyed()
+        await pilot.press("a", "y")  # resolved: nothing is left to accept
+        await wait_for(pilot, lambda: not app.screen.conflicts and accept_greyed())
+    app.service.close()
+
+
 def test_header_badge_gives_way_at_80_columns_but_keeps_state_pending_and_conflicts():
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import sys
 import time
 from datetime import timedelta
@@ -21,17 +21,31 @@ async def test_status_change_in_another_process_shows_within_two_seconds(builder
     app = make_app(db_path, refresh_seconds=1.0)  # the shipped default
     async with app.run_test(size=(80, 24)) as pilot:
         cursor_before = table(app).cursor_row
-        child = subprocess.run(
-            [sys.executable, "-m", "tests.ui.second_instance", str(db_path), "a"],
+        # Started without blocking this app's event loop, as a second desk would be: the
+        # clock runs from the other process's commit, and this app must be free to notice
+        # it meanwhile (not frozen until the other process has also quit).
+        child = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "tests.ui.second_instance", str(db_path), "a"),
             cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
-        assert child.returncode == 0, child.stderr[-2000:]
-        committed = float(child.stdout.split()[-1])
-        await wait_for(pilot, lambda: table(app).rows_by_id[appt].status == "arrived", timeout=5)
-        seen = time.time()
+        try:
+            line = await asyncio.wait_for(child.stdout.readline(), 60)
+            if not line.startswith(b"committed "):
+                _out, err = await child.communicate()
+                raise AssertionError(err.decode(errors="replace")[-2000:])
+            committed = float(line.split()[-1])
+            await wait_for(
+                pilot, lambda: table(app).rows_by_id[appt].status == "arrived", timeout=5
+            )
+            seen = time.time()
+            _out, err = await asyncio.wait_for(child.communicate(), 60)
+        finally:
+            if child.returncode is None:  # never leave the other desk running
+                child.kill()
+                await child.wait()
+        assert child.returncode == 0, err.decode(errors="replace")[-2000:]
         assert seen - committed <= 2.0, f"took {seen - committed:.2f}s"
         assert table(app).cursor_row == cursor_before
     app.service.close()
