@@ -341,11 +341,12 @@ class BookScreen(ExplainsDisabledKeys, Screen):
         if self._land_on is not None:
             table.select_key(self._land_on)
             self._land_on = None
-        self.refresh_bindings()
+        self._keys_follow()
 
     @on(RowTable.Highlighted)
-    def _row_highlighted(self) -> None:
-        self.refresh_bindings()
+    def _keys_follow(self) -> None:
+        current = self._current()
+        self.keys_depend_on((self.grid_mode, current[0] if current else None, self.moving))
 
     def _current(self) -> tuple[str, object] | None:
         return self.table.selected

@@ -151,7 +151,6 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         self.text_filter = ""
         self.privacy = self.config.privacy
         self._token = 0
-        self._binding_state: tuple | None = None
         self._land_on: str | None = None  # an appointment to select once it is loaded
         self._first_open = False  # on the next load: the first visit still in play
 
@@ -374,9 +373,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         row = self.query_one(QueueTable).selected
         started = row is not None and row.start <= self.service.now()
         state = (row.status if row else None, started, self.day, bool(self.text_filter))
-        if state != self._binding_state:
-            self._binding_state = state
-            self.refresh_bindings()
+        self.keys_depend_on(state)
 
     # ------------------------------------------------------------- actions
 

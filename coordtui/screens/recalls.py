@@ -22,6 +22,7 @@ from coordtui.domain.days import format_day
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
 from coordtui.screens.confirm import ConfirmScreen
+from coordtui.screens.why import ExplainsDisabledKeys
 from coordtui.store.call_reads import RecallRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
@@ -64,7 +65,7 @@ def recall_cells(r: RecallRow, today: date, region: str) -> tuple[Text, ...]:
     )
 
 
-class RecallsScreen(Screen):
+class RecallsScreen(ExplainsDisabledKeys, Screen):
     CSS_PATH = "recalls.tcss"
     BINDINGS = [
         Binding("b", "book", "Book", id="recalls.book"),
@@ -152,7 +153,7 @@ class RecallsScreen(Screen):
         self.query_one("#recalls", RowTable).show(
             self.rows, lambda r: recall_cells(r, today, region), key=lambda r: r.id
         )
-        self.refresh_bindings()
+        self._highlighted()
 
     # ------------------------------------------------------------- actions
 
@@ -169,7 +170,10 @@ class RecallsScreen(Screen):
 
     @on(RowTable.Highlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        self.keys_depend_on(self._selected() is None)
+
+    def why_disabled(self, action: str, parameters) -> str | None:
+        return "no recall is due by this date (] looks further ahead)" if not self.rows else None
 
     def action_open_patient(self) -> None:
         from coordtui.screens.patient import PatientScreen

@@ -125,7 +125,7 @@ class WaitlistScreen(ExplainsDisabledKeys, Screen):
             if row.note:
                 text.append(f" · {clean(row.note)}")
         self.query_one("#detail", Label).update(text)
-        self.refresh_bindings()
+        self.keys_depend_on(row is None)
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action in ("book", "close_entry"):

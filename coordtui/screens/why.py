@@ -23,6 +23,17 @@ def split(binding: Binding) -> tuple[str, tuple[object, ...]]:
 class ExplainsDisabledKeys:
     """Mixin for a Screen: a press on a greyed key of this screen shows why."""
 
+    _keys_state: object = None
+
+    def keys_depend_on(self, state: object) -> None:
+        """Refresh the footer's keys only when ``state`` (what check_action reads) changed.
+
+        refresh_bindings rebuilds the whole footer; after every cursor move or reload a
+        busy machine spends its time rebuilding it, and shows no keys meanwhile."""
+        if state != self._keys_state:
+            self._keys_state = state
+            self.refresh_bindings()
+
     def why_disabled(self, action: str, parameters: tuple[object, ...]) -> str | None:
         return None
 
