@@ -342,3 +342,37 @@ def test_snapshot(snap_compare, clinic, case: Case, size, mono):
             assert case.leave.lower() in text.lower(), f"the key to leave is not shown\n{text}"
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+# The screen each case shows: a new screen or dialog fails the test below until it has one.
+COVERED = {
+    "ArrivalScreen", "BookScreen", "CallsScreen", "ChooseSlotScreen", "ConfirmScreen",
+    "DaySummaryScreen", "DuplicatesScreen", "ExceptionForm", "HelpScreen", "LockScreen",
+    "LogCallScreen", "LookupScreen", "PatientFormScreen", "PatientScreen", "PickPatientScreen",
+    "QueueScreen", "ReasonScreen", "RecallFormScreen", "RecallsScreen", "RemindersScreen",
+    "ScheduleScreen", "SeriesForm", "SyncScreen", "WaitlistForm", "WaitlistScreen",
+    "WalkInScreen",
+}  # fmt: skip
+
+
+def test_every_screen_and_dialog_has_a_snapshot():
+    import importlib
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import coordtui.screens as package
+
+    found = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"coordtui.screens.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Screen)
+                and value.__module__ == module.__name__
+                and not value.__name__.startswith("_")
+                and value.__name__ != "SavingDialog"
+            ):
+                found.add(value.__name__)
+    assert found == COVERED, f"without a snapshot case: {sorted(found - COVERED)}"
