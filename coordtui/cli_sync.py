@@ -126,6 +126,8 @@ def _baseline(writer, args) -> int:
 
 
 def _serve(url: str, args) -> int:
+    import logging
+
     import uvicorn
 
     from coordtui.server.app import create_app
@@ -148,6 +150,13 @@ def _serve(url: str, args) -> int:
                 flush=True,
             )
 
+    events = logging.getLogger("coordtui.server")
+    if not events.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s coordtui server: %(message)s"))
+        events.addHandler(handler)
+        events.setLevel(logging.INFO)
+        events.propagate = False
     config = uvicorn.Config(
         create_app(url),
         host=args.host,

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,11 @@ class ServerProcess:
         self.port = port or free_port()
         self.env = env or {}
         self.proc: subprocess.Popen | None = None
+        # The server's log (stderr), kept across restarts; a file, not a pipe nobody
+        # reads, which would stall a chatty server once full.
+        fd, name = tempfile.mkstemp(prefix="coordtui-server-", suffix=".log")
+        os.close(fd)
+        self.log_path = Path(name)
         writer, _ = make_engines(database_url)
         create_schema(writer)
         self.engine = writer
@@ -67,25 +73,30 @@ class ServerProcess:
     def start(self, env: dict | None = None) -> ServerProcess:
         # One HTTP client for the health polls: a new one per poll loads a trust store
         # (~0.1 s of CPU) that competes with the starting server on a 2-core machine.
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "coordtui", "server", "--database-url", self.database_url,
-             "--port", str(self.port)],
-            cwd=ROOT,
-            env={**os.environ, **self.env, **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )  # fmt: skip
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "coordtui", "server", "--database-url", self.database_url,
+                 "--port", str(self.port)],
+                cwd=ROOT,
+                env={**os.environ, **self.env, **(env or {})},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )  # fmt: skip
         deadline = time.monotonic() + 30
         with httpx.Client(timeout=1, verify=False) as http:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+                    raise RuntimeError(f"server exited: {self.log()[-2000:]}")
                 try:
                     if http.get(self.url + "/v1/health").status_code == 200:
                         return self
                 except httpx.HTTPError:
                     time.sleep(0.05)
         raise RuntimeError("server did not come up")
+
+    def log(self) -> str:
+        """What the server has written to its log so far (all its runs)."""
+        return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -326,7 +337,7 @@ def drain(desks: list[Workstation], max_passes: int = 12) -> int:
         quiet = True
         for desk in desks:
             r = desk.sync()
-            if r.skipped or r.pushed or r.rows or r.reset or r.conflicts:
+            if r.skipped or r.pushed or r.rows or r.reset or r.conflicts or r.recovered:
                 quiet = False
         if quiet and all(d.pending() == 0 for d in desks):
             return passes

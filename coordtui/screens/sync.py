@@ -9,7 +9,7 @@ Everything from the store is shown as rich Text, cleaned, never markup.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import on, work
@@ -30,6 +30,7 @@ from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.row_table import RowTable
 
 PENDING_SHOWN = 200
+RESTORE_SHOWN = timedelta(days=7)  # how long the status says the server was restored
 # (label, width): sized for 80 columns; the flex column takes what is left.
 CONFLICT_COLUMNS = (
     Column("", 1),
@@ -268,6 +269,13 @@ class SyncScreen(Screen):
                 seconds = self.app.config.sync_seconds
                 every = f"every {seconds:g} s and " if seconds else ""
                 line.append(f"Syncs {every}soon after each change; s syncs now.", style="dim")
+            since = status.recovered_at and self.app.service.now() - status.recovered_at
+            if since is not None and since < RESTORE_SHOWN:
+                line.append("\n")
+                line.append("Server restored from a backup", style="bold")
+                line.append(local(status.recovered_at, zone).strftime(" %a %d %b %H:%M"))
+                n = status.recovered
+                line.append(f"; {n} change{'s' if n != 1 else ''} it lost sent again.")
         self.query_one("#status", Static).update(line)
 
     def _selected(self):

@@ -70,6 +70,7 @@ class MutationBody(BaseModel):
     args: dict[str, Any]
     client_time: Annotated[StrictStr, Field(max_length=40)]
     actor: Annotated[StrictStr, Field(max_length=100)] = ""
+    recovered: StrictBool = False
 
     @field_validator("client_time")
     @classmethod
@@ -277,7 +278,9 @@ def create_app(database_url: str) -> FastAPI:
             raise Refused(400, "Mutation ids in a batch must be consecutive; nothing was applied.")
         if not batch:
             return {"results": [], "last_mutation_id": await run_in_threadpool(_last, client_id)}
-        pushed = [logic.Pushed(m.id, m.name, m.args, m.client_time, m.actor) for m in batch]
+        pushed = [
+            logic.Pushed(m.id, m.name, m.args, m.client_time, m.actor, m.recovered) for m in batch
+        ]
         try:
             return await run_in_threadpool(logic.push, writer, client_id, pushed)
         except logic.GapError as exc:

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import uuid
@@ -40,6 +41,8 @@ from coordtui.server.schema import (
 )
 from coordtui.sync import rows
 from coordtui.sync.capture import track
+
+log = logging.getLogger("coordtui.server")  # ids and counts only: never patient data
 
 PAGE_ROWS = 5000  # a bootstrap page: fewer commits on the workstation (see BENCHMARKS.md)
 ENROL_HOURS = 24
@@ -175,6 +178,20 @@ class Pushed:
     args: dict[str, Any]
     client_time: str
     actor: str
+    recovered: bool = False  # sent again after this server was restored from a backup
+
+
+def stamped(actor: str, desk: str) -> str:
+    """The actor a mutation is recorded under: what the desk says, and which enrolled
+    desk sent it (from its token): a desk can name anyone, never hide itself."""
+    return f"{actor} · {desk}" if actor else desk
+
+
+def desk_label(conn: Connection, client_id: str) -> str:
+    name = conn.execute(
+        select(srv_client.c.name).where(srv_client.c.client_id == client_id)
+    ).scalar()
+    return f"{name or 'desk'} [{client_id[:8]}]"
 
 
 def _take_head(conn: Connection) -> int:
@@ -228,14 +245,18 @@ def _maintain_slot_locks(session: Session, touched: dict[tuple[str, str], bool])
     conn.execute(text(_LOCK_EXCLUSIVE + " AND a.id = ANY(:ids)"), {"ids": ids})
 
 
-def _run_one(conn: Connection, client_id: str, m: Pushed, seq: int) -> dict[str, Any]:
+def _run_one(conn: Connection, client_id: str, m: Pushed, seq: int, desk: str) -> dict[str, Any]:
     session = Session(bind=conn)
     session.info["no_search_index"] = True
     touched: dict[tuple[str, str], bool] = {}
     status, reason, detail = "applied", "", {}
     try:
         ctx = Context(
-            m.actor, m.id, instant(m.client_time), origin=client_id, own=frozenset({client_id})
+            stamped(m.actor, desk),
+            m.id,
+            instant(m.client_time),
+            origin=client_id,
+            own=frozenset({client_id}),
         )
         with session.begin_nested():
             touched = track(session, lambda *_: None)
@@ -296,6 +317,9 @@ def push(engine: Engine, client_id: str, batch: list[Pushed]) -> dict[str, Any]:
     """Apply a batch in order; each mutation commits on its own."""
     results: list[dict[str, Any]] = []
     last = 0
+    with engine.connect() as conn:
+        desk = desk_label(conn, client_id)
+    recovered = 0
     for m in batch:
         with engine.connect() as conn:
             trans = conn.begin()
@@ -311,7 +335,8 @@ def push(engine: Engine, client_id: str, batch: list[Pushed]) -> dict[str, Any]:
                 if m.id > last + 1:
                     trans.rollback()
                     raise GapError(last + 1)
-                outcome = _run_one(conn, client_id, m, seq)
+                outcome = _run_one(conn, client_id, m, seq, desk)
+                recovered += m.recovered
                 conn.execute(
                     srv_version.insert().values(seq=seq, id=str(uuid.uuid4()), at=utcnow())
                 )
@@ -329,6 +354,18 @@ def push(engine: Engine, client_id: str, batch: list[Pushed]) -> dict[str, Any]:
         results.append(outcome)
         if os.environ.get(CRASH_AFTER_COMMIT):
             os._exit(17)
+    if recovered:
+        log.warning(
+            "recovered %d change(s) from %s that this server had lost "
+            "(restored from a backup); %d of them refused, listed as conflicts on that desk",
+            recovered,
+            desk,
+            sum(
+                1
+                for r, m in zip(results, batch, strict=False)
+                if m.recovered and r["status"] == "rejected"
+            ),
+        )
     return {"results": results, "last_mutation_id": last}
 
 
@@ -430,6 +467,12 @@ def pull(
                 )
                 if position.epoch != epoch or (position.seq and vid != position.vid):
                     reset, position = True, None
+                    log.warning(
+                        "%s is at a point this server's change log does not have "
+                        "(restored from a backup, or its data replaced): it starts again "
+                        "from this server's data and sends what this server lost",
+                        desk_label(conn, client_id),
+                    )
             if position is None:
                 position = _start(conn, epoch or "", history_days)
             seq, table, key = position.seq, position.table, position.key

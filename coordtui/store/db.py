@@ -131,6 +131,15 @@ def _migrate_to_9(conn) -> None:
     search.rebuild_index(raw)
 
 
+def _migrate_to_10(conn) -> None:
+    """Restore recovery: acknowledged mutations are kept (sync_sent) and can be re-queued."""
+    SQLModel.metadata.create_all(conn)
+    # A store created at an earlier version by create_all already has the column.
+    columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(outbox)")}
+    if "recovered" not in columns:
+        conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN recovered BOOLEAN NOT NULL DEFAULT 0")
+
+
 # version -> step that upgrades from version-1; each runs in one transaction.
 MIGRATIONS: dict[int, Callable] = {
     1: _migrate_to_1,
@@ -142,6 +151,7 @@ MIGRATIONS: dict[int, Callable] = {
     7: _migrate_to_7,
     8: _migrate_to_8,
     9: _migrate_to_9,
+    10: _migrate_to_10,
 }
 
 

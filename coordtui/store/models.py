@@ -345,6 +345,29 @@ class Outbox(SQLModel, table=True):
     args: str = Field(sa_column=Column(Text, nullable=False))  # JSON
     client_time: datetime
     actor: str
+    # Sent again after the clinic server was restored from a backup that lacked it
+    # (coordtui.sync.local); the server logs how many it recovered.
+    recovered: bool = Field(default=False)
+
+
+class SyncSent(SQLModel, table=True):
+    """Mutations the clinic server acknowledged, kept for ``SENT_KEEP_DAYS``.
+
+    An acknowledgement only says the server had it then: a server restored from
+    an older backup has lost it.  The sign is the server's count of this
+    workstation's mutations going below one it acknowledged; these entries are
+    then queued again (coordtui.sync.local._recover), so a restore loses
+    nothing a workstation still holds.
+    """
+
+    __tablename__ = "sync_sent"
+
+    mutation_id: int = Field(primary_key=True)
+    name: str
+    args: str = Field(sa_column=Column(Text, nullable=False))  # JSON, as pushed
+    client_time: datetime
+    actor: str
+    acknowledged_at: datetime = Field(index=True)
 
 
 class SyncUndo(SQLModel, table=True):

@@ -66,6 +66,7 @@ class Round:
     rows: int = 0
     conflicts: int = 0
     reset: bool = False
+    recovered: int = 0  # acknowledged mutations sent again: the server had lost them
     skipped: bool = False  # another process on this store was syncing
     results: list[dict[str, Any]] = field(default_factory=list)
 
@@ -176,6 +177,7 @@ class SyncClient:
 
     def enrol(self, url: str, code: str, name: str, ca: str | None = None) -> str:
         client_id, token = register(url, code, name, ca)
+        local.forget_sent(self.engine)  # a new enrolment starts its own count of mutations
         local.write_meta(
             self.engine,
             {
@@ -277,7 +279,7 @@ class SyncClient:
                     raise
                 raise SyncError(message) from exc
             now = self._clock()
-            moved = report.pushed or report.rows or report.conflicts
+            moved = report.pushed or report.rows or report.conflicts or report.recovered
             stale = self._status_written is None or now - self._status_written > STATUS_EVERY
             if moved or stale:
                 local.write_meta(
@@ -335,6 +337,7 @@ class SyncClient:
             report.pages += 1
             report.rows += applied.rows
             report.conflicts += applied.conflicts
+            report.recovered += applied.recovered
             if progress is not None:
                 progress(report.rows, page.get("remaining"))
             if not page.get("more"):

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from coordtui.store.models import Meta, Outbox, SyncConflict, SyncUndo
+from coordtui.store.models import Meta, Outbox, SyncConflict, SyncSent, SyncUndo
 from coordtui.sync import rows
 from coordtui.sync.capture import track, untrack
-from coordtui.sync.protocol import CURSOR, REINDEX
+from coordtui.sync.protocol import CURSOR, RECOVERED, REINDEX
+
+SENT_KEEP_DAYS = 30  # acknowledged mutations kept to resend after a server restore
 
 
 def record_undo(session: Session, mutation_id: int) -> None:
@@ -85,6 +87,7 @@ def pending(engine: Engine, limit: int) -> list[dict[str, Any]]:
             "args": json.loads(r.args),
             "client_time": _iso(r.client_time),
             "actor": r.actor,
+            **({"recovered": True} if r.recovered else {}),
         }
         for r in found
     ]
@@ -111,6 +114,7 @@ class Applied:
     conflicts: int = 0
     reapplied: int = 0
     failed_locally: int = 0
+    recovered: int = 0  # acknowledged mutations queued again: the server lost them
     patients: set[str] = field(default_factory=set)
 
 
@@ -223,37 +227,108 @@ def _acknowledge(conn, remaining, page, report: Applied, now) -> list:
             )
             .prefix_with("OR IGNORE")
         )
+    applied = [e for e in remaining if e.mutation_id <= last and e.mutation_id not in refused]
+    _keep_sent(conn, applied, recorded)  # a refusal is in the Conflicts list already
     conn.execute(delete(Outbox).where(Outbox.mutation_id <= last))
     remaining = [e for e in remaining if e.mutation_id > last]
-    if remaining and remaining[0].mutation_id > last + 1:
+    lost = conn.execute(
+        select(SyncSent).where(SyncSent.mutation_id > last).order_by(SyncSent.mutation_id)
+    ).all()
+    if lost or (remaining and remaining[0].mutation_id > last + 1):
         # The server lost our later acknowledged mutations (restored from a backup) or
-        # this is a new enrolment: renumber what is pending so it follows on.
-        shift = remaining[0].mutation_id - (last + 1)
-        # Refusals listed under ids above ``last`` were of mutations the server no longer
-        # has; those ids are about to be reused, and a new refusal under one of them must
-        # not be lost to the old one.  Move them below every other id, in order.
-        low, high = conn.execute(
-            select(func.min(SyncConflict.mutation_id), func.max(SyncConflict.mutation_id))
-        ).one()
-        if high is not None and high > last:
-            conn.execute(
-                update(SyncConflict)
-                .where(SyncConflict.mutation_id > last)
-                .values(mutation_id=SyncConflict.mutation_id - (high - min(low, 1) + 1))
-            )
-        conn.execute(
-            update(Outbox)
-            .where(Outbox.mutation_id > last)
-            .values(mutation_id=Outbox.mutation_id - shift)
-        )
-        conn.execute(
-            text(
-                "UPDATE sqlite_sequence SET seq = (SELECT max(mutation_id) FROM outbox) "
-                "WHERE name = 'outbox'"
-            )
-        )
+        # this is a new enrolment: what it lost is queued again, first, and what is
+        # pending is renumbered to follow on.
+        _move_conflicts_below(conn, last)
+        _requeue(conn, last, lost, remaining)
+        if lost:
+            report.recovered = len(lost)
+            _note_recovery(conn, len(lost), recorded)
         remaining = _outbox(conn)
     return remaining
+
+
+def _keep_sent(conn: Connection, acknowledged: list, at: datetime) -> None:
+    """Keep what the server just acknowledged; forget what is older than SENT_KEEP_DAYS."""
+    if acknowledged:
+        conn.execute(
+            insert(SyncSent.__table__).prefix_with("OR REPLACE"),
+            [
+                {
+                    "mutation_id": e.mutation_id,
+                    "name": e.name,
+                    "args": e.args,
+                    "client_time": e.client_time,
+                    "actor": e.actor,
+                    "acknowledged_at": at,
+                }
+                for e in acknowledged
+            ],
+        )
+    conn.execute(
+        delete(SyncSent).where(SyncSent.acknowledged_at < at - timedelta(days=SENT_KEEP_DAYS))
+    )
+
+
+def _move_conflicts_below(conn: Connection, last: int) -> None:
+    """Refusals listed under ids above ``last`` were of mutations the server no longer
+    has; those ids are about to be reused, and a new refusal under one of them must not
+    be lost to the old one.  Move them below every other id, in order."""
+    low, high = conn.execute(
+        select(func.min(SyncConflict.mutation_id), func.max(SyncConflict.mutation_id))
+    ).one()
+    if high is not None and high > last:
+        conn.execute(
+            update(SyncConflict)
+            .where(SyncConflict.mutation_id > last)
+            .values(mutation_id=SyncConflict.mutation_id - (high - min(low, 1) + 1))
+        )
+
+
+def _requeue(conn: Connection, last: int, lost: list, pending: list) -> None:
+    """The outbox becomes ``lost`` then ``pending``, numbered from ``last + 1``."""
+    conn.execute(delete(Outbox).where(Outbox.mutation_id > last))
+    conn.execute(delete(SyncSent).where(SyncSent.mutation_id > last))
+    entries = [(e, True) for e in lost] + [(e, bool(e.recovered)) for e in pending]
+    if entries:
+        conn.execute(
+            insert(Outbox.__table__),
+            [
+                {
+                    "mutation_id": last + 1 + i,
+                    "name": e.name,
+                    "args": e.args,
+                    "client_time": e.client_time,
+                    "actor": e.actor,
+                    "recovered": recovered,
+                }
+                for i, (e, recovered) in enumerate(entries)
+            ],
+        )
+    conn.execute(
+        text(
+            "UPDATE sqlite_sequence SET seq = max(:last, "
+            "(SELECT coalesce(max(mutation_id), 0) FROM outbox)) WHERE name = 'outbox'"
+        ),
+        {"last": last},
+    )
+
+
+def _note_recovery(conn: Connection, count: int, at: datetime) -> None:
+    """For the Sync screen: when the server was found restored and how much was resent."""
+    before = json.loads(get_meta(conn, RECOVERED) or "{}")
+    total = int(before.get("total", 0)) + count
+    set_meta(conn, RECOVERED, json.dumps({"at": _iso(at), "count": count, "total": total}))
+
+
+def forget_sent(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(SyncSent))
+
+
+def recovery(engine: Engine) -> dict[str, Any] | None:
+    """The last restore this workstation found: ``{"at", "count", "total"}``, or None."""
+    value = read_meta(engine, RECOVERED)
+    return json.loads(value) if value else None
 
 
 def _rerun(conn: Connection, remaining: list, report: Applied) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from coordtui.domain.days import local, parse_db
-from coordtui.sync.protocol import LAST_ERROR, LAST_OK, LAST_TRY, TOKEN, URL
+from coordtui.sync.protocol import LAST_ERROR, LAST_OK, LAST_TRY, RECOVERED, TOKEN, URL
 
 if TYPE_CHECKING:
     from coordtui.service import Service
@@ -68,6 +68,10 @@ class SyncStatus:
     last_ok: datetime | None  # the last round that finished
     last_error: str  # why the latest round failed; "" when it did not
     last_try: datetime | None
+    # The last time the server was found restored from a backup that lacked some of
+    # this desk's acknowledged changes, and how many were sent again (0: never).
+    recovered_at: datetime | None = None
+    recovered: int = 0
 
     @property
     def online(self) -> bool:
@@ -76,18 +80,24 @@ class SyncStatus:
 
 def status(service: Service) -> SyncStatus:
     def read(conn: sqlite3.Connection) -> dict[str, str]:
-        keys = (URL, TOKEN, LAST_OK, LAST_ERROR, LAST_TRY)
+        keys = (URL, TOKEN, LAST_OK, LAST_ERROR, LAST_TRY, RECOVERED)
         marks = ",".join("?" * len(keys))
         found = conn.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", keys)
         return {k: v for k, v in found.fetchall() if v}
 
     meta = service.reads.run(read)
+    try:
+        recovery = json.loads(meta.get(RECOVERED, "{}"))
+    except ValueError:
+        recovery = {}
     return SyncStatus(
         connected=bool(meta.get(URL) and meta.get(TOKEN)),
         url=meta.get(URL, ""),
         last_ok=_instant(meta.get(LAST_OK)),
         last_error=meta.get(LAST_ERROR, ""),
         last_try=_instant(meta.get(LAST_TRY)),
+        recovered_at=_instant(recovery.get("at")),
+        recovered=int(recovery.get("count") or 0),
     )
 
 

@@ -184,10 +184,10 @@ def test_restored_server_resets_clients_and_keeps_their_unsynced_work(tmp_path, 
         server = backups.backup(server)
         at_backup = {"head": _head(server), "last": _last_ids(server)}
 
-        # -- after the backup: synced, acknowledged, and lost when the backup is restored
+        # -- after the backup: synced, acknowledged, lost by the restore, and recovered
         lost = a.service.register_patient({"given_name": "Lost", "family_name": "AfterBackup"})
         a.service.book(lost["patient_id"], dr, _tomorrow(10), "Consultation")
-        _update(b, p1, {"address": "9 Lost Lane"})
+        lost_edit = _update(b, p1, {"address": "9 Lost Lane"})
         drain([a, b])  # d stays behind: its cursor is at the backup
         ledger = Ledger()  # what must survive the restore: refusals, and all unsynced work
         _update(c, p1, {"address": "1 Stale Road"}, ledger)  # c has not seen b's edit: refused
@@ -197,6 +197,7 @@ def test_restored_server_resets_clients_and_keeps_their_unsynced_work(tmp_path, 
         (refused_before,) = local.conflicts(c.service.engine)
         drain([a, b, c])
         assert _head(server) > at_backup["head"]
+        at_restore = {desk: _last_ids(server)[_client_id(desk)] for desk in desks}
 
         # -- offline work, then the restore
         offline = {
@@ -206,7 +207,8 @@ def test_restored_server_resets_clients_and_keeps_their_unsynced_work(tmp_path, 
             d: ["register", "call", "status"],
         }
         # c's first offline change edits p1 against the version after b's edit (lost with
-        # the restore): refused, under the id its refusal from before the restore had.
+        # the restore, then sent again by b), under the id its refusal from before the
+        # restore had.
         refused_after = _update(c, p1, {"address": "2 Newer Road"}, ledger)
         for n, (desk, kinds) in enumerate(offline.items()):
             for i, kind in enumerate(kinds):
@@ -227,25 +229,131 @@ def test_restored_server_resets_clients_and_keeps_their_unsynced_work(tmp_path, 
 
         check_converged(server, desks, backups.fhir)
         check_nothing_lost(server, desks, ledger, exact_ids=False)
-        # Lost with the restore, everywhere: the server is the authority.
-        assert lost["patient_id"] not in server_keys(server.engine, "patient")
-        # Each desk's unsynced work was applied (or refused) once: the server's count of
-        # its mutations is what it had at the backup plus exactly what was pending.
+        # Acknowledged after the backup, lost by the restore, sent again by its desk.
+        assert lost["patient_id"] in server_keys(server.engine, "patient")
+        assert lost_edit["event_id"] in server_keys(server.engine, "patient_event")
+        # Each desk's work was applied (or refused) once: the server's count of its
+        # mutations is what it had before the restore (what was applied since the backup
+        # is sent again; c's refusal is not: it already waits in c's Conflicts list),
+        # plus exactly what was pending.
         last = _last_ids(server)
         for desk in desks:
             cid = _client_id(desk)
-            assert last[cid] == at_backup["last"][cid] + len(offline[desk]), desk.actor
+            expected = at_restore[desk] - (desk is c) + len(offline[desk])
+            assert last[cid] == expected, desk.actor
             with server.engine.connect() as conn:
                 ids = conn.execute(
                     text("SELECT mutation_id FROM srv_result WHERE client_id = :c ORDER BY 1"),
                     {"c": cid},
                 ).scalars()
                 assert list(ids) == list(range(1, last[cid] + 1)), desk.actor
-        # c's refusal from before the restore and its new one are both still listed.
+        # c's refusal from before the restore is still listed.  Its offline edit, made
+        # on top of b's lost edit, fits again: b sent that edit again first.
         listed = local.conflicts(c.service.engine)
         edits = {x.args["event_id"] for x in listed if x.name == "update_patient"}
-        assert edits == {refused_before.args["event_id"], refused_after["event_id"]}, listed
+        assert edits == {refused_before.args["event_id"]}, listed
+        assert refused_after["event_id"] in server_keys(server.engine, "patient_event")
         assert appt1 in server_keys(server.engine, "appointment")
+    finally:
+        for desk in desks:
+            desk.close()
+        server.stop()
+
+
+# ------------------------------------------- issue 11, part 1: a restore loses nothing acknowledged
+
+
+def _acknowledged_writes(desk, dr, hour: int, tag: str) -> dict[str, set[str]]:
+    """Five writes on ``desk``: a patient, a booking, a call, an edit, a status change."""
+    p = desk.service.register_patient({"given_name": tag, "family_name": "Acknowledged"})
+    pid = p["patient_id"]
+    appt = desk.service.book(pid, dr, _tomorrow(hour), "Consultation")["appointment_id"]
+    call = desk.service.log_call(pid, "out", "patient", "", "Results", "resolved", tag)
+    edit = _update(desk, pid, {"address": f"{tag} Street"})
+    return {
+        "patient": {pid},
+        "appointment": {appt},
+        "call_note": {call["call_id"]},
+        "patient_event": {edit["event_id"]},
+    }
+
+
+def _holds(engine, wanted: dict[str, set[str]]) -> dict[str, set[str]]:
+    """What of ``wanted`` is missing from a store or server."""
+    missing = {t: keys - server_keys(engine, t) for t, keys in wanted.items()}
+    return {t: keys for t, keys in missing.items() if keys}
+
+
+def test_every_acknowledged_write_comes_back_after_a_restore(tmp_path, backups):
+    """Backup; writes on two desks, acknowledged; restore; both desks sync: every
+    acknowledged write is on the server and on both desks, the server's log says a
+    restore was found and what was recovered, and each desk's Sync status says so."""
+    server = start_server(backups.url, tmp_path)
+    dr = server.ids["providers"][0]
+    desks: list[Workstation] = []
+    try:
+        desks = [Workstation(tmp_path / f"{n}.db", n).connect(server) for n in ("a", "b")]
+        a, b = desks
+        drain(desks)
+        server = backups.backup(server)
+        written = [_acknowledged_writes(a, dr, 9, "Ann"), _acknowledged_writes(b, dr, 11, "Ben")]
+        drain(desks)
+        for desk in desks:
+            assert desk.pending() == 0, "acknowledged by the server"
+        wanted = {t: written[0][t] | written[1][t] for t in written[0]}
+        assert not _holds(server.engine, wanted)
+
+        server = backups.restore(server)
+        assert _holds(server.engine, wanted) == wanted, "the backup has none of them"
+        rounds = {desk.actor: desk.sync() for desk in desks}
+        assert rounds["a"].recovered == rounds["b"].recovered == 4
+        drain(desks)
+
+        assert not _holds(server.engine, wanted), "every acknowledged write is back"
+        for desk in desks:
+            assert not _holds(desk.service.engine, wanted), desk.actor
+            assert local.conflicts(desk.service.engine) == []
+            status = desk.service.sync_status()
+            assert status.recovered == 4 and status.recovered_at is not None
+        check_converged(server, desks, backups.fhir)
+        log = server.log()
+        assert log.count("(restored from a backup, or its data replaced)") >= 2
+        assert "recovered 4 change(s) from a [" in log and "recovered 4 change(s) from b [" in log
+        assert "Ann" not in log and "Ben" not in log, "no patient data in the server's log"
+    finally:
+        for desk in desks:
+            desk.close()
+        server.stop()
+
+
+def test_a_recovered_write_that_now_clashes_becomes_a_conflict_for_a_person(tmp_path, backups):
+    """a books 09:00 after the backup (acknowledged); the restore loses it; b books the
+    same 09:00 on the restored server; a's booking, sent again, is refused and waits in
+    a's Conflicts list with the reason: never silently dropped."""
+    server = start_server(backups.url, tmp_path)
+    dr, pid = server.ids["providers"][0], server.ids["patients"][0]
+    other = server.ids["patients"][1]
+    desks: list[Workstation] = []
+    try:
+        desks = [Workstation(tmp_path / f"{n}.db", n).connect(server) for n in ("a", "b")]
+        a, b = desks
+        server = backups.backup(server)
+        mine = a.service.book(pid, dr, _tomorrow(9), "Consultation")["appointment_id"]
+        drain([a])
+        assert a.pending() == 0
+        server = backups.restore(server)
+        b.sync()
+        theirs = b.service.book(other, dr, _tomorrow(9), "Consultation")["appointment_id"]
+        b.sync()
+        a.sync()
+        drain(desks)
+        assert theirs in server_keys(server.engine, "appointment")
+        assert mine not in server_keys(server.engine, "appointment")
+        (conflict,) = local.conflicts(a.service.engine)
+        assert conflict.name == "book_appointment" and conflict.args["appointment_id"] == mine
+        assert conflict.reason
+        assert a.service.sync_status().recovered == 1
+        check_converged(server, desks, backups.fhir)
     finally:
         for desk in desks:
             desk.close()

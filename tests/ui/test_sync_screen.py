@@ -439,3 +439,42 @@ async def test_an_open_card_shows_what_a_sync_brings(tmp_path, server):
         assert type(app.screen).__name__ == "PatientScreen"
     b.close()
     app.service.close()
+
+
+async def test_sync_screen_says_the_server_was_restored_and_what_was_sent_again(tmp_path, server):
+    """Issue 11 part 1: a change acknowledged after the server's backup comes back after
+    the restore, and the Sync screen says a restore happened and how much was resent."""
+    import shutil
+    import sqlite3
+
+    desk = _desk(tmp_path, server, "desk-a")
+    db = tmp_path / "server.db"
+    backup = tmp_path / "backup.db"
+    src, dst = sqlite3.connect(db), sqlite3.connect(backup)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    call = desk.service.log_call(
+        server.ids["ada"], "in", "patient", "", "Results", "resolved", "ok"
+    )
+    desk.sync()
+    assert desk.pending() == 0
+    desk.close()
+    server.stop()
+    server.engine.dispose()  # the test's own connections to the file being replaced
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    shutil.copyfile(backup, db)
+    server.start()
+    assert not _server_rows(server, "SELECT id FROM call_note WHERE id = :c", c=call["call_id"])
+
+    app = _app(desk.path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await wait_for(pilot, lambda: "Server restored from a backup" in screen_text(app), SYNC)
+        assert "; 1 change it lost sent again." in screen_text(app)
+        await wait_for(pilot, lambda: app.service.pending_count() == 0, SYNC)
+        lines = screen_text(app).splitlines()
+        assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
+    app.service.close()
+    assert _server_rows(server, "SELECT id FROM call_note WHERE id = :c", c=call["call_id"])
