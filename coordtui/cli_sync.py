@@ -76,7 +76,11 @@ def server(args, config) -> int:
     writer, _ = make_engines(url)
     create_schema(writer)
     if command == "enroll":
-        print(logic.make_enrol_code(writer, args.hours))
+        try:
+            print(logic.make_enrol_code(writer, args.hours))
+        except ValueError as exc:
+            print(f"coordtui: {exc}", file=sys.stderr)
+            return 2
         return 0
     if command == "revoke":
         if logic.revoke(writer, args.client_id):

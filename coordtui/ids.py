@@ -22,3 +22,17 @@ def new_id() -> str:
     value |= 0b10 << 62  # RFC 4122 variant
     value |= rand & ((1 << 62) - 1)  # rand_b
     return str(uuid.UUID(int=value))
+
+
+def is_uuid(value: object) -> bool:
+    """A UUID in its canonical text form (36 characters, lower-case hex and hyphens).
+
+    Every id a mutation names is one: made here by ``new_id``, checked on the
+    desk and again on the server, so no other text becomes a key anywhere.
+    """
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False

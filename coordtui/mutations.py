@@ -55,6 +55,7 @@ from coordtui.domain.status import (
 from coordtui.domain.status import (
     StatusEvent as DomainEvent,
 )
+from coordtui.ids import is_uuid
 from coordtui.store.booking_reads import domain_exceptions, domain_type
 from coordtui.store.models import (
     Appointment,
@@ -133,8 +134,45 @@ Mutation = Callable[[Session, dict[str, Any], Context], dict[str, Any]]
 MUTATIONS: dict[str, Mutation] = {}
 
 
+# Arguments that name a row: always a UUID (coordtui.ids.new_id), checked before any
+# mutation runs, on the desk and on the server, wherever they sit in the arguments.
+ID_ARGS = frozenset(
+    {
+        "absorbed_id", "appointment_id", "call_id", "callback_id", "check_id", "entry_id",
+        "event_id", "exception_id", "hand_off_id", "new_appointment_id", "patient_id",
+        "payment_id", "provider_id", "recall_id", "series_id", "survivor_id",
+    }
+)  # fmt: skip
+ID_LIST_ARGS = frozenset({"appointment_ids", "event_ids"})
+
+
+def check_ids(value: Any, depth: int = 0) -> None:
+    """MutationError unless every id argument (ID_ARGS, ID_LIST_ARGS) is a UUID."""
+    if depth > 6:
+        raise MutationError("These arguments are nested too deeply.")
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        if key in ID_ARGS and item is not None and not is_uuid(item):
+            raise MutationError(f"{key} is not a valid id.", field=str(key))
+        if key in ID_LIST_ARGS and isinstance(item, list):
+            if not all(is_uuid(i) for i in item):
+                raise MutationError(f"{key} holds an invalid id.", field=str(key))
+        elif isinstance(item, (dict, list)):
+            check_ids(item, depth + 1)
+
+
 def mutation(fn: Mutation) -> Mutation:
-    MUTATIONS[fn.__name__] = fn
+    """Register ``fn`` under its name; whoever runs it by name gets its ids checked."""
+
+    def checked(session: Session, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        if not isinstance(args, dict):
+            raise MutationError("A change's arguments are a JSON object.")
+        check_ids(args)
+        return fn(session, args, ctx)
+
+    checked.__name__ = checked.__qualname__ = fn.__name__
+    checked.__doc__ = fn.__doc__
+    MUTATIONS[fn.__name__] = checked
     return fn
 
 

@@ -49,7 +49,7 @@ from coordtui.sync.protocol import (
 )
 
 ACCEPTED_SCHEMAS = {SYNC_SCHEMA, SYNC_SCHEMA - 1}
-BIGINT = 2**63 - 1  # ids and counters are 64-bit in both databases
+BIGINT = logic.BIGINT  # ids and counters are 64-bit in both databases
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -154,7 +154,7 @@ def _check_versions(request: Request) -> None:
             f"Protocol {_version(protocol)} not supported; this server speaks "
             f"{PROTOCOL_VERSION}. Update coordtui.",
         )
-    if not schema or not schema.isdigit() or int(schema) not in ACCEPTED_SCHEMAS:
+    if not schema or _version(schema) != schema or int(schema) not in ACCEPTED_SCHEMAS:
         raise Refused(
             426,
             f"Schema {_version(schema)} not supported; this server accepts "
@@ -165,7 +165,9 @@ def _check_versions(request: Request) -> None:
 def _version(header: str | None) -> str:
     if header is None:
         return "(none)"
-    return header if header.isdigit() and len(header) <= 9 else "(unreadable)"
+    # isascii: str.isdigit accepts other scripts' digits; a long one would not fit int().
+    ok = header.isascii() and header.isdigit() and len(header) <= 9
+    return header if ok else "(unreadable)"
 
 
 # Errors a mutation's arguments can cause every time it runs (a value of the wrong type

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlmodel import Session
 
 from coordtui.domain.status import ACTIVE
+from coordtui.ids import is_uuid
 from coordtui.mutations import MUTATIONS, Context, MutationError, instant
 from coordtui.server import history
 from coordtui.server.schema import (
@@ -44,6 +45,7 @@ from coordtui.sync.capture import track
 
 log = logging.getLogger("coordtui.server")  # ids and counts only: never patient data
 
+BIGINT = 2**63 - 1  # sequence numbers and ids are 64-bit in both databases
 PAGE_ROWS = 5000  # a bootstrap page: fewer commits on the workstation (see BENCHMARKS.md)
 ENROL_HOURS = 24
 
@@ -71,8 +73,13 @@ def _hash(secret: str) -> str:
 # ------------------------------------------------------------- enrolment
 
 
+ENROL_MAX_HOURS = 24 * 30
+
+
 def make_enrol_code(engine: Engine, hours: int = ENROL_HOURS) -> str:
-    """A one-time code (only its hash is stored), valid for ``hours``."""
+    """A one-time code (only its hash is stored), valid for ``hours`` (1 to 30 days' worth)."""
+    if not 1 <= hours <= ENROL_MAX_HOURS:
+        raise ValueError(f"An enrolment code lasts 1 to {ENROL_MAX_HOURS} hours.")
     alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
     raw = "".join(secrets.choice(alphabet) for _ in range(12))
     code = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
@@ -156,9 +163,11 @@ def authenticate(conn: Connection, token: str | None) -> str:
     if not token or "." not in token:
         raise AuthError("A device token is required; enrol with `coordtui connect`.")
     client_id, secret = token.split(".", 1)
+    if not is_uuid(client_id):
+        raise AuthError("This device token is not known to the server.")
     row = conn.execute(
         select(srv_client.c.token_hash, srv_client.c.revoked_at).where(
-            srv_client.c.client_id == client_id[:36]
+            srv_client.c.client_id == client_id
         )
     ).first()
     if row is None or not hmac.compare_digest(row.token_hash, _hash(secret)):
@@ -421,10 +430,15 @@ def decode_cursor(cursor: str | None) -> Position | None:
             return None
         epoch, seq, vid, table, key, *window = fields
         boot, floor = window or (0, "")
-        if floor and datetime.fromisoformat(str(floor)).tzinfo is None:
-            return None
-        return Position(str(epoch), int(seq), str(vid), str(table), str(key), int(boot), str(floor))
-    except (ValueError, TypeError):
+        if not all(type(n) is int and 0 <= n <= BIGINT for n in (seq, boot)):
+            return None  # a forged position: the log's sequence numbers are 64-bit
+        if floor:
+            moment = datetime.fromisoformat(str(floor))
+            # Past the calendar's ends once in UTC (year 1 at +14:00): not one we issued.
+            if moment.tzinfo is None or not 1900 <= moment.astimezone(UTC).year <= 9000:
+                return None
+        return Position(str(epoch), seq, str(vid), str(table), str(key), boot, str(floor))
+    except (ValueError, TypeError, OverflowError, RecursionError):
         return None
 
 

@@ -50,7 +50,8 @@ LATER_TABLES = {
     "sync_conflict",
     "coverage_check",
     "copay_payment",
-}  # v5, v6, v8
+    "sync_sent",
+}  # v5, v6, v8, v10
 
 
 def _rows(path, sql, params=()):
@@ -347,7 +348,7 @@ def test_waitlist_entries_are_validated_and_can_be_closed(clinic):
     with pytest.raises(MutationError, match="Unknown appointment type"):
         svc.waitlist_add(ids["bo"], "Massage", None, TUESDAY, TUESDAY)
     with pytest.raises(MutationError, match="Unknown provider"):
-        svc.waitlist_add(ids["bo"], "Follow-up", "nobody", TUESDAY, TUESDAY)
+        svc.waitlist_add(ids["bo"], "Follow-up", UNKNOWN, TUESDAY, TUESDAY)
     assert _snapshot(path) == before
     entry = svc.waitlist_add(ids["bo"], "Follow-up", None, TUESDAY, TUESDAY)["entry_id"]
     svc.waitlist_close(entry, "Found a slot elsewhere")
@@ -494,12 +495,15 @@ def test_fall_back_fold_needs_an_explicit_choice_and_both_readings_book(all_day)
 # ------------------------------------------------------------- bad input
 
 
+UNKNOWN = "01a250eb-0000-7000-8000-000000000000"  # a well-formed id of nothing here
+
+
 def test_bad_input_is_refused_clearly_and_saves_nothing(clinic):
     svc, ids, path = clinic
     before = _snapshot(path)
     start = _at(TUESDAY, 10)
     cases = [
-        (lambda: svc.book(ids["ada"], "no-such-provider", start, "Follow-up"), "Unknown provider"),
+        (lambda: svc.book(ids["ada"], UNKNOWN, start, "Follow-up"), "Unknown provider"),
         (lambda: svc.book(ids["ada"], ids["okafor"], start, "Follow-up", minutes=0), "more than 0"),
         (
             lambda: svc.book(ids["ada"], ids["okafor"], start, "Follow-up", minutes=-15),
@@ -521,7 +525,8 @@ def test_bad_input_is_refused_clearly_and_saves_nothing(clinic):
             "Vaccination is in person only",
         ),
         (lambda: svc.book(ids["ada"], ids["okafor"], start, "Follow-up", "fax"), "not a modality"),
-        (lambda: svc.book("nobody", ids["okafor"], start, "Follow-up"), "Patient not found"),
+        (lambda: svc.book(UNKNOWN, ids["okafor"], start, "Follow-up"), "Patient not found"),
+        (lambda: svc.book("nobody", ids["okafor"], start, "Follow-up"), "not a valid id"),
         (
             lambda: svc.book(ids["ada"], ids["okafor"], start, "Follow-up", minutes=9 * 60),
             "longer than 8 hours",
@@ -542,7 +547,7 @@ def test_bad_input_is_refused_clearly_and_saves_nothing(clinic):
     assert alternatives and all(a <= NOW + timedelta(days=365) for a in alternatives)
     # raw args as a damaged outbox or a hostile client might send them
     base = {
-        "appointment_id": "a1", "patient_id": ids["ada"], "provider_id": ids["okafor"],
+        "appointment_id": UNKNOWN, "patient_id": ids["ada"], "provider_id": ids["okafor"],
         "type": "Follow-up", "start": start.isoformat(), "at": NOW.isoformat(),
     }  # fmt: skip
     for patch, message in [
@@ -553,6 +558,9 @@ def test_bad_input_is_refused_clearly_and_saves_nothing(clinic):
         ({"horizon_days": 0}, "at least 1 day"),
         ({"kind": "walk_in"}, "walk-in"),
         ({"at": "yesterday"}, "not a valid at time"),
+        ({"appointment_id": "a1"}, "appointment_id is not a valid id"),
+        ({"patient_id": "' OR 1=1 --"}, "patient_id is not a valid id"),
+        ({"provider_id": -1}, "provider_id is not a valid id"),
     ]:
         with pytest.raises(MutationError, match=message):
             run_local(svc.engine, "book_appointment", {**base, **patch}, "desk1")

@@ -115,7 +115,11 @@ def test_walk_in_bad_input(day, kwargs, message):
 
 def test_walk_in_unknown_provider(day, db_path):
     svc, _appt, pat, _dr = day
+    from coordtui.ids import new_id
+
     with pytest.raises(MutationError, match="Provider not found"):
+        svc.add_walk_in(pat, new_id())
+    with pytest.raises(MutationError, match="provider_id is not a valid id"):
         svc.add_walk_in(pat, "no-such-provider")
     assert _count(db_path, "SELECT count(*) FROM outbox") == 0
 
