@@ -91,7 +91,13 @@ def server(args, config) -> int:
     if command == "clients":
         for c in logic.clients(writer):
             state = "revoked" if c["revoked_at"] else "active"
-            print(f"{c['client_id']}  {state:8} last={c['last_mutation_id']:<6} {c['name']}")
+            # An enrolment that never synced: its answer may have been lost (a desk
+            # that asked again has it now) or nobody finished setting the desk up.
+            seen = f"seen {c['last_seen']:%Y-%m-%d %H:%M}" if c["last_seen"] else "never synced"
+            print(
+                f"{c['client_id']}  {state:8} last={c['last_mutation_id']:<6} "
+                f"{seen:<22} {c['name']}"
+            )
         return 0
     if args.baseline or args.demo:
         code = _baseline(writer, args)

@@ -62,6 +62,11 @@ class Refused(Exception):
 class RegisterBody(BaseModel):
     code: Annotated[StrictStr, Field(max_length=64)]
     name: Annotated[StrictStr, Field(max_length=100)] = ""
+    # The token secret the workstation chose (coordtui.server.logic.register).
+    key: (
+        Annotated[StrictStr, Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+        | None
+    ) = None
 
 
 class MutationBody(BaseModel):
@@ -257,7 +262,9 @@ def create_app(database_url: str) -> FastAPI:
         _check_versions(request)
         body = _parse(RegisterBody, await _body(request))
         try:
-            client_id, token = await run_in_threadpool(logic.register, writer, body.code, body.name)
+            client_id, token = await run_in_threadpool(
+                logic.register, writer, body.code, body.name, body.key
+            )
         except logic.AuthError as exc:
             raise Refused(403, str(exc)) from exc
         return {"client_id": client_id, "token": token}
@@ -303,6 +310,7 @@ def create_app(database_url: str) -> FastAPI:
         body = _parse(PullBody, await _body(request))
         if body.cursor and logic.decode_cursor(body.cursor) is None:
             raise Refused(400, "The sync cursor is not one this server issued.")
+        await run_in_threadpool(logic.touch, writer, client_id)
         return await run_in_threadpool(
             logic.pull,
             reader,

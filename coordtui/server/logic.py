@@ -99,15 +99,34 @@ def _norm_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def register(engine: Engine, code: str, name: str) -> tuple[str, str]:
-    """Spend an enrolment code; returns (client_id, device token). Raises AuthError."""
+def register(engine: Engine, code: str, name: str, key: str | None = None) -> tuple[str, str]:
+    """Spend an enrolment code; returns (client_id, device token). Raises AuthError.
+
+    ``key`` is the token secret the workstation chose: the same code with the same
+    key returns the same enrolment, so a desk whose answer was lost on the way
+    back simply asks again (without a key, an older desk: the server makes one,
+    and a lost answer burns the code).
+    """
     now = utcnow()
     client_id = str(uuid.uuid4())
-    secret = secrets.token_urlsafe(32)
+    secret = key or secrets.token_urlsafe(32)
     with engine.begin() as conn:
         row = conn.execute(
             select(srv_enroll).where(srv_enroll.c.code_hash == _hash(_norm_code(code)))
         ).first()
+        if row is not None and row.used_by is not None and key:
+            again = conn.execute(
+                select(srv_client.c.token_hash, srv_client.c.revoked_at).where(
+                    srv_client.c.client_id == row.used_by
+                )
+            ).first()
+            if (
+                again is not None
+                and again.revoked_at is None
+                and hmac.compare_digest(again.token_hash, _hash(key))
+            ):
+                log.info("enrolment of %s asked again (its answer was lost)", row.used_by[:8])
+                return row.used_by, f"{row.used_by}.{key}"
         if row is None or row.used_by is not None or row.expires_at < now:
             raise AuthError("This enrolment code is unknown, used or expired.")
         spent = conn.execute(
@@ -156,6 +175,25 @@ def clients(engine: Engine) -> list[dict[str, Any]]:
                 ).order_by(srv_client.c.created_at)
             )
         ]
+
+
+SEEN_EVERY = timedelta(minutes=5)
+
+
+def touch(engine: Engine, client_id: str) -> None:
+    """Note that a desk pulled (``server clients`` shows desks that never synced); a
+    write only when the note is missing or older than SEEN_EVERY, so pulls stay reads."""
+    now = utcnow()
+    with engine.connect() as conn:
+        seen = conn.execute(
+            select(srv_client.c.last_seen).where(srv_client.c.client_id == client_id)
+        ).scalar()
+    if seen is not None and now - seen < SEEN_EVERY:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(srv_client).where(srv_client.c.client_id == client_id).values(last_seen=now)
+        )
 
 
 def authenticate(conn: Connection, token: str | None) -> str:

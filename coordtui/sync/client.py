@@ -12,9 +12,11 @@ from __future__ import annotations
 import fcntl
 import functools
 import gzip
+import hashlib
 import json
 import os
 import random
+import secrets
 import ssl
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -33,6 +35,7 @@ from coordtui.sync.protocol import (
     CA,
     CLIENT_ID,
     CURSOR,
+    ENROL_KEY,
     HISTORY_DAYS,
     LAST_ERROR,
     LAST_OK,
@@ -115,23 +118,75 @@ def _refusal(response: httpx.Response) -> str:
         return response.reason_phrase
 
 
-def register(url: str, code: str, name: str, ca: str | None = None) -> tuple[str, str]:
-    """Spend an enrolment code at the server; returns (client_id, token)."""
-    body, extra = _body({"code": code, "name": name})
-    try:
-        response = httpx.post(
-            url.rstrip("/") + "/v1/register",
-            content=body,
-            headers={**headers(), **extra},
-            timeout=15,
-            verify=_verify(ca),
-        )
-    except httpx.HTTPError as exc:
-        raise SyncError(f"Cannot reach the server ({type(exc).__name__}).") from exc
-    if response.status_code != 200:
-        raise SyncError(f"Enrolment refused: {_refusal(response)}")
-    data = response.json()
-    return data["client_id"], data["token"]
+ENROL_TRIES = 6  # a lost answer is asked again with the same key (idempotent)
+
+
+def unreachable(exc: httpx.HTTPError) -> str:
+    """Why a request got no answer, in words for the person at the desk."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+            seen
+        ):
+            return (
+                "The server's certificate was rejected: it is not signed by the clinic's "
+                "CA given with --ca (or by one this machine trusts), or it names another host."
+            )
+        seen = seen.__cause__ or seen.__context__
+    return f"Cannot reach the server ({type(exc).__name__})."
+
+
+def register(
+    url: str,
+    code: str,
+    name: str,
+    ca: str | None = None,
+    *,
+    tries: int = ENROL_TRIES,
+    pause: Callable[[float], None] | None = None,
+    key: str | None = None,
+) -> tuple[str, str]:
+    """Spend an enrolment code at the server; returns (client_id, token).
+
+    The desk chooses its token's secret and sends it with the code: when the
+    answer is lost on the way back (the server took the code), asking again
+    with the same code and key returns the same enrolment instead of "used".
+    """
+    import time
+
+    key = key or secrets.token_urlsafe(32)
+    body, extra = _body({"code": code, "name": name, "key": key})
+    pause = pause or time.sleep
+    failure = "Cannot reach the server."
+    for attempt in range(tries):
+        if attempt:
+            pause(min(8.0, 0.5 * 2 ** (attempt - 1)))
+        try:
+            response = httpx.post(
+                url.rstrip("/") + "/v1/register",
+                content=body,
+                headers={**headers(), **extra},
+                timeout=15,
+                verify=_verify(ca),
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # The request never reached the server (the code is unspent), or the
+            # certificate was refused: asking again now would not change that.
+            raise SyncError(unreachable(exc)) from exc
+        except httpx.HTTPError as exc:
+            failure = unreachable(exc)  # the answer may be lost: ask again, same key
+            continue
+        if response.status_code >= 500 or response.status_code in (429, 503):
+            failure = f"The server is busy or failing ({response.status_code})."
+            continue
+        if response.status_code != 200:
+            raise SyncError(f"Enrolment refused: {_refusal(response)}")
+        try:
+            data = response.json()
+            return data["client_id"], data["token"]
+        except (ValueError, KeyError, TypeError):
+            failure = "The server's answer was cut short."
+    raise SyncError(failure)
 
 
 class SyncClient:
@@ -175,8 +230,23 @@ class SyncClient:
         url, token, _ = self.settings()
         return bool(url and token)
 
-    def enrol(self, url: str, code: str, name: str, ca: str | None = None) -> str:
-        client_id, token = register(url, code, name, ca)
+    def enrol(
+        self,
+        url: str,
+        code: str,
+        name: str,
+        ca: str | None = None,
+        *,
+        tries: int = ENROL_TRIES,
+        pause: Callable[[float], None] | None = None,
+    ) -> str:
+        """Enrol with ``code``; running it again with the same code (the answer was lost,
+        the command was interrupted) sends the same key, so it gets the same enrolment."""
+        pending = json.loads(local.read_meta(self.engine, ENROL_KEY) or "{}")
+        code_key = hashlib.sha256("".join(c for c in code.upper() if c.isalnum()).encode())
+        key = pending.get(code_key.hexdigest()) or secrets.token_urlsafe(32)
+        local.write_meta(self.engine, {ENROL_KEY: json.dumps({code_key.hexdigest(): key})})
+        client_id, token = register(url, code, name, ca, tries=tries, pause=pause, key=key)
         local.forget_sent(self.engine)  # a new enrolment starts its own count of mutations
         local.write_meta(
             self.engine,
@@ -186,6 +256,7 @@ class SyncClient:
                 TOKEN: token,
                 CA: ca,
                 CURSOR: None,
+                ENROL_KEY: None,
             },
         )
         return client_id
@@ -220,7 +291,10 @@ class SyncClient:
             return self._client().post(path, content=body, headers=extra)
         except httpx.HTTPError as exc:
             self.close()  # a half-read connection is not reused
-            raise SyncError(f"Server unreachable ({type(exc).__name__}).") from exc
+            why = unreachable(exc)
+            if why.startswith("Cannot reach"):
+                why = f"Server unreachable ({type(exc).__name__})."
+            raise SyncError(why) from exc
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
         try:

@@ -19,6 +19,7 @@ MAX_BATCH = 200  # mutations per push
 URL, CLIENT_ID, TOKEN, CA = "sync.url", "sync.client_id", "sync.token", "sync.ca"
 LAST_OK, LAST_ERROR, LAST_TRY = "sync.last_ok", "sync.last_error", "sync.last_try"
 RECOVERED = "sync.recovered"  # JSON: the last server restore found (coordtui.sync.local)
+ENROL_KEY = "sync.enrol_key"  # the key sent with a code until enrolment completes (secret)
 CURSOR = "sync.cursor"  # the server's opaque position after the last applied page
 # Set by a reset page, cleared by the last page of that bootstrap: until then the synced
 # tables' plain indexes (their SQL is the value) and the lookup index are not kept row by
