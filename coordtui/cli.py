@@ -268,8 +268,12 @@ def _export(args, config) -> int:
         return 2
     text = export_bundle(path)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
-        os.chmod(args.out, 0o600)
+        # Owner-only from the first byte: created 0600, or made 0600 before it is emptied.
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        os.ftruncate(fd, 0)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
         print(f"Wrote {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

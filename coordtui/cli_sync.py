@@ -28,6 +28,12 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     server.add_argument("--ssl-certfile", help="TLS certificate (PEM)")
     server.add_argument("--ssl-keyfile", help="TLS private key (PEM)")
     server.add_argument(
+        "--trusted-network",
+        action="store_true",
+        help="serve plain HTTP off loopback (tokens and patient data unencrypted): only on "
+        "a network nobody else can read, e.g. behind a TLS proxy on the same machine",
+    )
+    server.add_argument(
         "--baseline", type=Path, help="load a workstation store's data into an empty server"
     )
     server.add_argument("--demo", action="store_true", help="start an empty server with demo data")
@@ -45,6 +51,11 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     connect.add_argument("code", help="the code `coordtui server enroll` printed")
     connect.add_argument("--name", default="", help="this workstation's name (default: host name)")
     connect.add_argument("--ca", type=Path, help="the clinic's CA certificate to trust (pinning)")
+    connect.add_argument(
+        "--trusted-network",
+        action="store_true",
+        help="allow an http:// server that is not on this machine (unencrypted)",
+    )
     sub.add_parser("sync", parents=[common], help="run one sync round with the clinic server")
 
 
@@ -56,6 +67,19 @@ def _url(args) -> str:
 
     given = getattr(args, "database_url", None) or os.environ.get("COORDTUI_DATABASE_URL")
     return database_url(given, data_dir())
+
+
+def is_loopback(host: str) -> bool:
+    """This machine only: 127.0.0.0/8, ::1 or "localhost" (not a name that may resolve
+    elsewhere, not 0.0.0.0, which means every interface)."""
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _shown(url: str) -> str:
@@ -99,6 +123,15 @@ def server(args, config) -> int:
                 f"{seen:<22} {c['name']}"
             )
         return 0
+    if not args.ssl_certfile and not is_loopback(args.host) and not args.trusted_network:
+        print(
+            f"coordtui: refusing to serve plain HTTP on {args.host}: device tokens and "
+            "patient data would cross the network unencrypted. Give --ssl-certfile and "
+            "--ssl-keyfile (see README, 'The clinic's certificate'), or --trusted-network "
+            "if this network is private to the server.",
+            file=sys.stderr,
+        )
+        return 2
     if args.baseline or args.demo:
         code = _baseline(writer, args)
         if code:
@@ -167,6 +200,12 @@ def _serve(url: str, args) -> int:
         events.addHandler(handler)
         events.setLevel(logging.INFO)
         events.propagate = False
+    if not args.ssl_certfile and not is_loopback(args.host):
+        events.warning(
+            "serving plain HTTP on %s (--trusted-network): tokens and patient data are "
+            "not encrypted on this network",
+            args.host,
+        )
     config = uvicorn.Config(
         create_app(url),
         host=args.host,
@@ -192,9 +231,27 @@ def _client(config):
 
 def connect(args, config) -> int:
     import socket
+    from urllib.parse import urlsplit
 
     from coordtui.sync.client import SyncError
 
+    target = urlsplit(args.url)
+    if target.scheme not in ("http", "https") or not target.hostname:
+        print(f"coordtui: {args.url!r} is not an http:// or https:// address.", file=sys.stderr)
+        return 2
+    if target.scheme == "http" and not is_loopback(target.hostname):
+        print(
+            f"coordtui: warning: {target.hostname} is reached over plain HTTP: this "
+            "workstation's token and patient data would cross the network unencrypted.",
+            file=sys.stderr,
+        )
+        if not args.trusted_network:
+            print(
+                "coordtui: use https:// (with --ca for the clinic's certificate), or "
+                "--trusted-network if this network is private.",
+                file=sys.stderr,
+            )
+            return 2
     engine, client = _client(config)
     try:
         client_id = client.enrol(

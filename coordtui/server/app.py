@@ -13,6 +13,7 @@ data): field names and list positions only.
 from __future__ import annotations
 
 import json
+import os
 import re
 import zlib
 from datetime import datetime
@@ -38,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from coordtui import __version__
 from coordtui.mutations import MUTATIONS
 from coordtui.server import logic
+from coordtui.server.limits import FAILURES_PER_MINUTE, FailureLimiter
 from coordtui.server.schema import create_schema, make_engines, meta, srv_client
 from coordtui.sync.protocol import (
     MAX_BATCH,
@@ -104,28 +106,31 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-async def _body(request: Request) -> Any:
-    """The JSON body, refused (413) past MAX_BODY bytes on the wire or once inflated."""
+REGISTER_BODY = 4096  # an enrolment is a code, a name and a key: read before any token
+
+
+async def _body(request: Request, limit: int = MAX_BODY) -> Any:
+    """The JSON body, refused (413) past ``limit`` bytes on the wire or once inflated."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise Refused(413, f"Request body over {MAX_BODY} bytes.")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"Request body over {limit} bytes.")
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding not in ("", "identity", "gzip"):
         raise Refused(415, "Unsupported content encoding; send gzip or plain JSON.")
     data = bytearray()
     async for chunk in request.stream():
         data += chunk
-        if len(data) > MAX_BODY:
-            raise Refused(413, f"Request body over {MAX_BODY} bytes.")
+        if len(data) > limit:
+            raise Refused(413, f"Request body over {limit} bytes.")
     raw = bytes(data)
     if encoding == "gzip":
         try:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            raw = inflater.decompress(raw, MAX_BODY + 1)
+            raw = inflater.decompress(raw, limit + 1)
         except zlib.error as exc:
             raise Refused(400, "Request body is not valid gzip.") from exc
-        if len(raw) > MAX_BODY or inflater.unconsumed_tail:
-            raise Refused(413, f"Request body over {MAX_BODY} bytes once decompressed.")
+        if len(raw) > limit or inflater.unconsumed_tail:
+            raise Refused(413, f"Request body over {limit} bytes once decompressed.")
         if not inflater.eof:
             raise Refused(400, "Request body is not valid gzip (cut short).")
     try:
@@ -198,6 +203,15 @@ def _token(request: Request) -> str | None:
     return auth[7:].strip() if auth.lower().startswith("bearer ") else None
 
 
+FAILURES_ENV = "COORDTUI_FAILURES_PER_MINUTE"
+
+
+def failures_per_minute() -> int:
+    """Failed enrolments or token checks allowed per address and minute (0: no limit)."""
+    value = os.environ.get(FAILURES_ENV, "").strip()
+    return int(value) if value.isdigit() else FAILURES_PER_MINUTE
+
+
 def create_app(database_url: str) -> FastAPI:
     """The ASGI app over one database (the schema is created or upgraded here)."""
     writer, reader = make_engines(database_url)
@@ -215,7 +229,11 @@ def create_app(database_url: str) -> FastAPI:
 
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused) -> JSONResponse:
-        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
+        extra = dict(exc.extra)
+        headers = extra.pop("headers", None)
+        return JSONResponse(
+            {"error": exc.message, **extra}, status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -232,12 +250,35 @@ def create_app(database_url: str) -> FastAPI:
             status_code=500,
         )
 
-    def _client(token: str | None) -> str:
-        with reader.connect() as conn:
-            try:
+    limiter = FailureLimiter(failures_per_minute())
+    app.state.limiter = limiter
+
+    def _address(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    def _not_limited(request: Request) -> None:
+        wait = limiter.retry_after(_address(request))
+        if wait is not None:
+            raise Refused(
+                429,
+                "Too many failed attempts from this address; try again later.",
+                headers={"Retry-After": str(wait)},
+            )
+
+    async def _client(request: Request) -> str:
+        """The client id of the request's token (checked before its body is read)."""
+        _not_limited(request)
+        token = _token(request)
+
+        def check() -> str:
+            with reader.connect() as conn:
                 return logic.authenticate(conn, token)
-            except logic.AuthError as exc:
-                raise Refused(401, str(exc)) from exc
+
+        try:
+            return await run_in_threadpool(check)
+        except logic.AuthError as exc:
+            limiter.failed(_address(request), "token check")
+            raise Refused(401, str(exc)) from exc
 
     def _last(client_id: str) -> int:
         with reader.connect() as conn:
@@ -260,19 +301,21 @@ def create_app(database_url: str) -> FastAPI:
     @app.post("/v1/register")
     async def register(request: Request) -> dict[str, Any]:
         _check_versions(request)
-        body = _parse(RegisterBody, await _body(request))
+        _not_limited(request)
+        body = _parse(RegisterBody, await _body(request, REGISTER_BODY))
         try:
             client_id, token = await run_in_threadpool(
                 logic.register, writer, body.code, body.name, body.key
             )
         except logic.AuthError as exc:
+            limiter.failed(_address(request), "enrolment")
             raise Refused(403, str(exc)) from exc
         return {"client_id": client_id, "token": token}
 
     @app.post("/v1/push")
     async def push(request: Request) -> dict[str, Any]:
         _check_versions(request)
-        client_id = await run_in_threadpool(_client, _token(request))
+        client_id = await _client(request)
         body = _parse(PushBody, await _body(request))
         batch = body.mutations
         unknown = sorted(
@@ -306,7 +349,7 @@ def create_app(database_url: str) -> FastAPI:
     @app.post("/v1/pull")
     async def pull(request: Request) -> dict[str, Any]:
         _check_versions(request)
-        client_id = await run_in_threadpool(_client, _token(request))
+        client_id = await _client(request)
         body = _parse(PullBody, await _body(request))
         if body.cursor and logic.decode_cursor(body.cursor) is None:
             raise Refused(400, "The sync cursor is not one this server issued.")

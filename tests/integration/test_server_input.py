@@ -46,7 +46,9 @@ CANARIES = (CANARY_GIVEN, CANARY_FAMILY, "253-1000", "2531000", CANARY_DOB)
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("server-input")
-    srv = ServerProcess(sqlite_url(tmp / "server.db"))
+    # Many bad tokens on purpose: the per-address limit of failures is off here
+    # (tests/integration/test_server_transport.py covers it).
+    srv = ServerProcess(sqlite_url(tmp / "server.db"), env={"COORDTUI_FAILURES_PER_MINUTE": "0"})
     b = StoreBuilder(tmp / "baseline.db")
     b.provider("Dr Okafor")
     b.patient("Ada", "Lovelace")

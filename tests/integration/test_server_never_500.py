@@ -35,7 +35,9 @@ FUZZ_REQUESTS = 1000  # at least this many per database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def server(request, tmp_path):
+def server(request, tmp_path, monkeypatch):
+    # Failures on purpose: the per-address limit would soon answer 429 to everything.
+    monkeypatch.setenv("COORDTUI_FAILURES_PER_MINUTE", "0")
     srv = ThreadServer(server_database(request, tmp_path))
     b, ids = baseline_clinic(tmp_path / "baseline.db")
     srv.load(b.engine)
