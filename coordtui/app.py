@@ -299,10 +299,13 @@ class CoordApp(App):
         from coordtui.widgets.clinic_header import SyncBadge
 
         status = self.service.sync_status()
-        online = status.online
-        if status.connected and self.sync_outcome is not None and self.sync_outcome.connected:
-            online = self.sync_outcome.ok
-        return SyncBadge(status.connected, online, status.last_ok, self.service.conflict_count())
+        online, busy = status.online, False
+        outcome = self.sync_outcome
+        if status.connected and outcome is not None and outcome.connected:
+            online, busy = outcome.ok, not outcome.ok and outcome.busy > 0
+        return SyncBadge(
+            status.connected, online, status.last_ok, self.service.conflict_count(), busy
+        )
 
     def sync_now(self) -> None:
         self.sync_runner.run_now()

@@ -12,6 +12,7 @@ data): field names and list positions only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -39,6 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from coordtui import __version__
 from coordtui.mutations import MUTATIONS
 from coordtui.server import logic
+from coordtui.server.admission import Admission, Busy
 from coordtui.server.limits import FAILURES_PER_MINUTE, FailureLimiter
 from coordtui.server.schema import create_schema, make_engines, meta, srv_client
 from coordtui.sync.protocol import (
@@ -243,8 +245,9 @@ def create_app(database_url: str) -> FastAPI:
         return JSONResponse({"error": message}, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def _crashed(_request: Request, exc: Exception) -> JSONResponse:
+    async def _crashed(request: Request, exc: Exception) -> JSONResponse:
         # The type only: messages may quote data.
+        logic.log.error("answered 500 to %s (%s)", request.url.path[:80], type(exc).__name__)
         return JSONResponse(
             {"error": f"Server error ({type(exc).__name__}); nothing was applied."},
             status_code=500,
@@ -252,6 +255,21 @@ def create_app(database_url: str) -> FastAPI:
 
     limiter = FailureLimiter(failures_per_minute())
     app.state.limiter = limiter
+    admission = Admission.from_env()
+    app.state.admission = admission
+    pages = logic.PageCache()
+
+    @contextlib.contextmanager
+    def place(kind: str):
+        try:
+            with admission.place(kind):
+                yield
+        except Busy as exc:
+            raise Refused(
+                503,
+                "Server busy; nothing was applied. Try again shortly.",
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from None
 
     def _address(request: Request) -> str:
         return request.client.host if request.client else "unknown"
@@ -315,6 +333,10 @@ def create_app(database_url: str) -> FastAPI:
     @app.post("/v1/push")
     async def push(request: Request) -> dict[str, Any]:
         _check_versions(request)
+        with place("push"):
+            return await _push(request)
+
+    async def _push(request: Request) -> dict[str, Any]:
         client_id = await _client(request)
         body = _parse(PushBody, await _body(request))
         batch = body.mutations
@@ -349,6 +371,10 @@ def create_app(database_url: str) -> FastAPI:
     @app.post("/v1/pull")
     async def pull(request: Request) -> dict[str, Any]:
         _check_versions(request)
+        with place("pull"):
+            return await _pull(request)
+
+    async def _pull(request: Request) -> dict[str, Any]:
         client_id = await _client(request)
         body = _parse(PullBody, await _body(request))
         if body.cursor and logic.decode_cursor(body.cursor) is None:
@@ -363,6 +389,7 @@ def create_app(database_url: str) -> FastAPI:
             body.limit,
             body.want_remaining,
             body.history_days,
+            pages,
         )
 
     return app

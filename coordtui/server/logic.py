@@ -17,7 +17,9 @@ import json
 import logging
 import os
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,6 +46,11 @@ from coordtui.sync import rows
 from coordtui.sync.capture import track
 
 log = logging.getLogger("coordtui.server")  # ids and counts only: never patient data
+
+# One writer at a time in this process: writers queue here instead of in SQLite's busy
+# handler, which sleeps between retries (up to 100 ms each) and so wastes the time it
+# waits.  Across processes (PostgreSQL) the change-log head's row lock orders them.
+WRITE_LOCK = threading.Lock()
 
 BIGINT = 2**63 - 1  # sequence numbers and ids are 64-bit in both databases
 PAGE_ROWS = 5000  # a bootstrap page: fewer commits on the workstation (see BENCHMARKS.md)
@@ -190,10 +197,15 @@ def touch(engine: Engine, client_id: str) -> None:
         ).scalar()
     if seen is not None and now - seen < SEEN_EVERY:
         return
-    with engine.begin() as conn:
-        conn.execute(
-            update(srv_client).where(srv_client.c.client_id == client_id).values(last_seen=now)
-        )
+    if not WRITE_LOCK.acquire(blocking=False):
+        return  # writes are queued: a pull never waits for this note, it is made next time
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(srv_client).where(srv_client.c.client_id == client_id).values(last_seen=now)
+            )
+    finally:
+        WRITE_LOCK.release()
 
 
 def authenticate(conn: Connection, token: str | None) -> str:
@@ -368,7 +380,7 @@ def push(engine: Engine, client_id: str, batch: list[Pushed]) -> dict[str, Any]:
         desk = desk_label(conn, client_id)
     recovered = 0
     for m in batch:
-        with engine.connect() as conn:
+        with WRITE_LOCK, engine.connect() as conn:
             trans = conn.begin()
             try:
                 seq = _take_head(conn)
@@ -480,6 +492,48 @@ def decode_cursor(cursor: str | None) -> Position | None:
         return None
 
 
+class PageCache:
+    """Pages of changes already read, by the position they start at.
+
+    When a change lands, every desk asks for the same range next: read and
+    serialised once, the page is handed to each.  A page is what the log held
+    after its start when it was read; rows changed since have a later position
+    and come on a later page, so a cached page never hides anything.  Empty
+    pages (a desk at the head) are not kept: they depend on when one asks.
+    """
+
+    MAX_ROWS = 50_000  # rows kept over all pages (a bootstrap page holds up to 5,000)
+
+    def __init__(self) -> None:
+        self._pages: OrderedDict[tuple, tuple] = OrderedDict()
+        self._rows = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple) -> tuple | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return page
+
+    def put(self, key: tuple, page: tuple) -> None:
+        size = len(page[0])
+        if size > self.MAX_ROWS:
+            return
+        with self._lock:
+            if key in self._pages:
+                return
+            self._pages[key] = page
+            self._rows += size
+            while self._rows > self.MAX_ROWS:
+                _, old = self._pages.popitem(last=False)
+                self._rows -= len(old[0])
+
+
 def _start(conn: Connection, epoch: str, history_days: int) -> Position:
     """A bootstrap's first position: the start of the log, and the window from now."""
     if not history_days:
@@ -497,6 +551,7 @@ def pull(
     limit: int = PAGE_ROWS,
     want_remaining: bool = False,
     history_days: int = 0,
+    cache: PageCache | None = None,
 ) -> dict[str, Any]:
     """One page of changes after ``cursor``, read from one snapshot; a bootstrap
     (no cursor, or a reset) keeps appointments of the last ``history_days`` only
@@ -528,28 +583,20 @@ def pull(
             if position is None:
                 position = _start(conn, epoch or "", history_days)
             seq, table, key = position.seq, position.table, position.key
-            found = conn.execute(
-                text(
-                    "SELECT table_name, row_key, seq, deleted FROM srv_change "
-                    "WHERE (seq, table_name, row_key) > (:s, :t, :k) "
-                    "ORDER BY seq, table_name, row_key LIMIT :n"
-                ),
-                {"s": seq, "t": table, "k": key, "n": limit + 1},
-            ).all()
-            more = len(found) > limit
-            found = found[:limit]
-            changes = _page_rows(conn, found)
-            if position.floor and changes:
-                floor = datetime.fromisoformat(position.floor)
-                changes = history.window(conn, changes, position.boot, floor)
-            if found:
-                seq, table, key = found[-1].seq, found[-1].table_name, found[-1].row_key
-            vid = (
-                conn.execute(select(srv_version.c.id).where(srv_version.c.seq == seq)).scalar()
-                or ""
-                if seq
-                else ""
-            )
+            start = (epoch, seq, table, key, limit, position.boot, position.floor)
+            page = cache.get(start) if cache is not None else None
+            if page is not None and not page[1]:
+                # A last page is only as good as the head it was read at: the desk takes
+                # it as up to date and acknowledges against last_mutation_id read now.
+                head = conn.execute(select(srv_head.c.seq).where(srv_head.c.id == 1)).scalar()
+                if head != page[6]:
+                    page = None
+            if page is None:
+                head = conn.execute(select(srv_head.c.seq).where(srv_head.c.id == 1)).scalar()
+                page = (*_read_page(conn, position, limit), head)
+                if cache is not None and page[0]:
+                    cache.put(start, page)
+            changes, more, seq, table, key, vid, _head = page
             last = conn.execute(
                 select(srv_client.c.last_mutation_id).where(srv_client.c.client_id == client_id)
             ).scalar_one()
@@ -594,6 +641,34 @@ def pull(
         "results": results,
         "remaining": remaining,
     }
+
+
+def _read_page(conn: Connection, position: Position, limit: int) -> tuple:
+    """(changes, more, seq, table, key, vid) after ``position``: at most ``limit`` changes
+    and where they end (the position itself when there are none)."""
+    seq, table, key = position.seq, position.table, position.key
+    found = conn.execute(
+        text(
+            "SELECT table_name, row_key, seq, deleted FROM srv_change "
+            "WHERE (seq, table_name, row_key) > (:s, :t, :k) "
+            "ORDER BY seq, table_name, row_key LIMIT :n"
+        ),
+        {"s": seq, "t": table, "k": key, "n": limit + 1},
+    ).all()
+    more = len(found) > limit
+    found = found[:limit]
+    changes = _page_rows(conn, found)
+    if position.floor and changes:
+        floor = datetime.fromisoformat(position.floor)
+        changes = history.window(conn, changes, position.boot, floor)
+    if found:
+        seq, table, key = found[-1].seq, found[-1].table_name, found[-1].row_key
+    vid = (
+        conn.execute(select(srv_version.c.id).where(srv_version.c.seq == seq)).scalar() or ""
+        if seq
+        else ""
+    )
+    return changes, more, seq, table, key, vid
 
 
 def _page_rows(conn: Connection, found) -> list[dict[str, Any]]:

@@ -61,6 +61,22 @@ class NotConnected(SyncError):
     pass
 
 
+class ServerBusy(SyncError):
+    """The server said it is busy (429/503): nothing was applied, try after ``retry_after``."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"Server busy; trying again in {retry_after:g} s. Nothing is lost.")
+        self.retry_after = retry_after
+
+
+def _busy(response: httpx.Response) -> ServerBusy | None:
+    if response.status_code not in (429, 503):
+        return None
+    value = response.headers.get("retry-after", "")
+    seconds = float(value) if value.isdigit() else 5.0
+    return ServerBusy(max(1.0, min(seconds, BACKOFF_MAX)))
+
+
 @dataclass
 class Round:
     pushed: int = 0
@@ -370,6 +386,8 @@ class SyncClient:
             if not batch:
                 return
             response = self._post("/v1/push", {"mutations": batch})
+            if busy := _busy(response):
+                raise busy
             if response.status_code == 409 and gap_retry:
                 # The server expects an earlier id (new enrolment, restored server): a pull
                 # renumbers what is pending, then the batch goes again.
@@ -401,6 +419,8 @@ class SyncClient:
             if self.page_rows:
                 payload["limit"] = self.page_rows
             response = self._post("/v1/pull", payload)
+            if busy := _busy(response):
+                raise busy
             if response.status_code != 200:
                 raise SyncError(f"Pull refused ({response.status_code}): {_refusal(response)}")
             page = self._json(response)

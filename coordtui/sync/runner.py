@@ -35,6 +35,7 @@ class Outcome:
     skipped: bool = False  # another process on this store was syncing
     error: str = ""
     retry_in: float = 0.0  # seconds until the next try, after a failure
+    busy: float = 0.0  # the server said it is busy: wait at least this long
 
 
 class SyncRunner:
@@ -131,7 +132,7 @@ class SyncRunner:
                     from coordtui.sync.client import backoff
 
                     self.failures += 1
-                    delay = backoff(self.failures, self._rng)
+                    delay = max(backoff(self.failures, self._rng), outcome.busy)
                     outcome = Outcome(**{**outcome.__dict__, "retry_in": delay})
                     self._backoff_until = self._next = now + delay
                 stopping = self._stopping
@@ -140,7 +141,8 @@ class SyncRunner:
                     self._on_round(outcome)
 
     def _round(self) -> Outcome:
-        from coordtui.sync.client import NotConnected, SyncError  # httpx, the ORM: not at start
+        # httpx, the ORM: not at start
+        from coordtui.sync.client import NotConnected, ServerBusy, SyncError
 
         try:
             if not self._connected():
@@ -151,6 +153,8 @@ class SyncRunner:
             report = self._client.round()
         except NotConnected:
             return Outcome(connected=False, ok=True)
+        except ServerBusy as exc:
+            return Outcome(connected=True, ok=False, error=str(exc), busy=exc.retry_after)
         except SyncError as exc:
             return Outcome(connected=True, ok=False, error=str(exc))
         except Exception as exc:  # a busy or broken store: never show internals

@@ -26,6 +26,7 @@ class SyncBadge:
     online: bool = False  # the latest round reached the server
     last_ok: datetime | None = None  # aware; the last round that finished
     conflicts: int = 0  # refused changes nobody has acted on yet
+    busy: bool = False  # the server answered "busy" (not offline: it is there, and slow)
 
 
 LOCAL = SyncBadge()
@@ -109,6 +110,8 @@ def header_line(
         else:
             if badge.online:
                 out.append("● online")
+            elif badge.busy:
+                out.append("○ server busy", style="bold")
             else:
                 out.append("○ offline", style="bold")
             if pending:
