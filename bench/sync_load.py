@@ -155,6 +155,7 @@ class Stats:
     def __init__(self):
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter = Counter()
+        self.busy: Counter = Counter()  # 429/503 with Retry-After: the polite "later"
         self.results: Counter = Counter()
         self.reasons: Counter = Counter()
         self.rows = 0
@@ -194,6 +195,7 @@ class Desk:
         self.stats = stats
         self.cursor = cursor
         self.next_id = 1
+        self.backoff = 0.0  # seconds the server asked this desk to wait (Retry-After)
         self.pending: list[dict] = []
         self.new_id = new_id
         self.http = httpx.AsyncClient(
@@ -258,6 +260,11 @@ class Desk:
             self.stats.errors[f"{endpoint} {type(exc).__name__}"] += 1
             return None
         elapsed = time.perf_counter() - started
+        if response.status_code in (429, 503) and "retry-after" in response.headers:
+            # As coordtui.sync.client: nothing was applied; wait as asked, keep the changes.
+            self.stats.busy[endpoint] += 1
+            self.backoff = max(self.backoff, float(response.headers["retry-after"]))
+            return None
         self.stats.latency[endpoint].append(elapsed)
         self.stats.timeline.append((time.monotonic(), endpoint, elapsed))
         if response.status_code != 200:
@@ -312,7 +319,9 @@ async def simulate(desks: list[Desk], pool: Pool, seconds: float, interval: floa
             elif rng.random() < 0.3:
                 desk.book(pool) if rng.random() < 0.6 else desk.check_in(pool)
             await desk.round()
-            await asyncio.sleep(max(0.0, interval - (time.monotonic() - begun)))
+            wait = max(interval - (time.monotonic() - begun), desk.backoff)
+            desk.backoff = 0.0
+            await asyncio.sleep(max(0.0, wait))
 
     # Bursts land together: every desk checks for one at its first round after the mark.
     await asyncio.gather(*(run(d) for d in desks))
@@ -415,7 +424,8 @@ def report(args, result) -> None:
         f"{args.backend}, {args.servers} server process(es), {args.workstations} workstations "
         f"every {args.interval} s for {result['wall']:.0f} s: {total:,} requests "
         f"({total / result['wall']:.1f}/s), errors {sum(stats.errors.values())} "
-        f"{dict(stats.errors) if stats.errors else ''}"
+        f"{dict(stats.errors) if stats.errors else ''}, busy answers "
+        f"{sum(stats.busy.values())} {dict(stats.busy) if stats.busy else ''}"
     )
     for endpoint, values in sorted(stats.latency.items()):
         ms = [v * 1000 for v in values]

@@ -476,3 +476,34 @@ class ThreadServer(ServerProcess):
     def close(self) -> None:
         self.stop()
         self.engine.dispose()
+
+
+def run_coordtui(*args: str, home: Path) -> subprocess.CompletedProcess:
+    """`python -m coordtui ARGS` with its own config and data folders under ``home``."""
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "COORDTUI_CONFIG_DIR": str(home / "config"),
+        "COORDTUI_DATA_DIR": str(home / "data"),
+    }
+    env.pop("COORDTUI_DB", None)
+    env.pop("COORDTUI_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "coordtui", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def clinic_thread_server(database_url: str, baseline_dir: Path) -> ThreadServer:
+    """A started ThreadServer loaded with ``baseline_clinic``; ``.ids`` names its rows."""
+    srv = ThreadServer(database_url)
+    b, ids = baseline_clinic(baseline_dir / "baseline.db")
+    srv.load(b.engine)
+    b.close()
+    srv.ids = ids
+    return srv.start()

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -24,28 +20,12 @@ from coordtui.server.schema import srv_client, srv_enroll
 from coordtui.store.db import open_store
 from coordtui.sync import local
 from tests.builders import StoreBuilder
-from tests.sync_env import ROOT, ServerProcess, sqlite_url
+from tests.sync_env import ServerProcess, run_coordtui, sqlite_url
 
 CODE = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")
 
 
-def coordtui(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "COORDTUI_CONFIG_DIR": str(home / "config"),
-        "COORDTUI_DATA_DIR": str(home / "data"),
-    }
-    env.pop("COORDTUI_DB", None)
-    env.pop("COORDTUI_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "coordtui", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+coordtui = run_coordtui
 
 
 def test_enrol_connect_list_revoke_from_the_command_line(tmp_path):

@@ -19,16 +19,12 @@ from coordtui.server import logic
 from coordtui.store.db import open_store
 from coordtui.sync.client import SyncClient, SyncError, register
 from tests.faultproxy import FaultProxy
-from tests.sync_env import ROOT, ThreadServer, baseline_clinic, sqlite_url
+from tests.sync_env import ROOT, clinic_thread_server, sqlite_url
 
 
 @pytest.fixture
 def server(tmp_path):
-    srv = ThreadServer(sqlite_url(tmp_path / "server.db"))
-    b, _ids = baseline_clinic(tmp_path / "baseline.db")
-    srv.load(b.engine)
-    b.close()
-    srv.start()
+    srv = clinic_thread_server(sqlite_url(tmp_path / "server.db"), tmp_path)
     yield srv
     srv.close()
 

@@ -29,7 +29,7 @@ from coordtui.server import logic
 from coordtui.server.schema import srv_client
 from coordtui.sync.client import headers
 from coordtui.sync.protocol import PROTOCOL_HEADER, SCHEMA_HEADER
-from tests.sync_env import ROOT, ThreadServer, baseline_clinic, server_database
+from tests.sync_env import ROOT, clinic_thread_server, server_database
 
 FUZZ_REQUESTS = 1000  # at least this many per database
 
@@ -38,12 +38,7 @@ FUZZ_REQUESTS = 1000  # at least this many per database
 def server(request, tmp_path, monkeypatch):
     # Failures on purpose: the per-address limit would soon answer 429 to everything.
     monkeypatch.setenv("COORDTUI_FAILURES_PER_MINUTE", "0")
-    srv = ThreadServer(server_database(request, tmp_path))
-    b, ids = baseline_clinic(tmp_path / "baseline.db")
-    srv.load(b.engine)
-    b.close()
-    srv.ids = ids
-    srv.start()
+    srv = clinic_thread_server(server_database(request, tmp_path), tmp_path)
     yield srv
     srv.close()
 
@@ -64,6 +59,23 @@ def _last(server, client_id: str) -> int:
         return conn.execute(
             select(srv_client.c.last_mutation_id).where(srv_client.c.client_id == client_id)
         ).scalar_one()
+
+
+def _registration(mutation_id: int, patient_id, name: str, **extra) -> dict:
+    """A register_patient mutation as a desk pushes it."""
+    return {
+        "id": mutation_id,
+        "name": "register_patient",
+        "args": {
+            "patient_id": patient_id,
+            "event_id": new_id(),
+            "fields": {"given_name": name, "family_name": "Probe"},
+            "record_number": f"P-{new_id()[-6:]}",
+            "at": "2026-01-01T10:00:00+00:00",
+        },
+        "client_time": "2026-01-01T10:00:00+00:00",
+        **extra,
+    }
 
 
 def _cursor(*fields) -> str:
@@ -112,17 +124,7 @@ def test_the_inputs_that_were_500s_are_4xx_with_a_clear_message(server):
         # Ids that are not UUIDs are refused (as a rejected change, nothing stored).
         bad_ids = ["", "-1", "not-a-uuid", "'; DROP TABLE patient; --", "x" * 100_000, -1]
         for n, bad in enumerate(bad_ids):
-            mutation = {
-                "id": _last(server, client_id) + 1,
-                "name": "register_patient",
-                "args": {
-                    "patient_id": bad,
-                    "event_id": new_id(),
-                    "fields": {"given_name": "Id", "family_name": f"Probe{n}"},
-                    "at": "2026-01-01T10:00:00+00:00",
-                },
-                "client_time": "2026-01-01T10:00:00+00:00",
-            }
+            mutation = _registration(_last(server, client_id) + 1, bad, f"Id{n}")
             r = http.post("/v1/push", json={"mutations": [mutation]}, headers=auth)
             assert r.status_code == 200, r.text[:300]
             (result,) = r.json()["results"]
@@ -153,19 +155,9 @@ def test_a_forged_actor_cannot_hide_which_desk_sent_a_change(server):
     pushed it (from its token): 'Dr Forged Name' is stored, but next to the desk."""
     client_id, token = _enrol(server, name="Front desk 2")
     patient = new_id()
-    mutation = {
-        "id": _last(server, client_id) + 1,
-        "name": "register_patient",
-        "args": {
-            "patient_id": patient,
-            "event_id": new_id(),
-            "fields": {"given_name": "Forged", "family_name": "Actor"},
-            "record_number": "F-1",
-            "at": "2026-01-01T10:00:00+00:00",
-        },
-        "client_time": "2026-01-01T10:00:00+00:00",
-        "actor": "Dr Forged Name",
-    }
+    mutation = _registration(
+        _last(server, client_id) + 1, patient, "Forged", actor="Dr Forged Name"
+    )
     r = httpx.post(
         server.url + "/v1/push", json={"mutations": [mutation]}, headers=headers(token), timeout=30
     )

@@ -25,28 +25,21 @@ from coordtui.cli_sync import is_loopback
 from coordtui.server.limits import FailureLimiter
 from coordtui.sync.client import headers
 from coordtui.sync.protocol import MAX_BODY
-from tests.sync_env import ROOT, ThreadServer, Workstation, baseline_clinic, free_port, sqlite_url
+from tests.sync_env import (
+    ROOT,
+    Workstation,
+    clinic_thread_server,
+    free_port,
+    run_coordtui,
+    sqlite_url,
+)
 
-
-def coordtui(*args: str, home, timeout: float = 60, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "coordtui", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "HOME": str(home), "COORDTUI_DATA_DIR": str(home / "data"), **env},
-    )
+coordtui = run_coordtui
 
 
 @pytest.fixture
 def server(tmp_path):
-    srv = ThreadServer(sqlite_url(tmp_path / "server.db"))
-    b, _ids = baseline_clinic(tmp_path / "baseline.db")
-    srv.load(b.engine)
-    b.close()
-    srv.start()
+    srv = clinic_thread_server(sqlite_url(tmp_path / "server.db"), tmp_path)
     yield srv
     srv.close()
 
