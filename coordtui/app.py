@@ -234,8 +234,13 @@ class CoordApp(App):
     def store_changed(self) -> None:
         """What the screen on show displays may have changed: it reloads (``store_changed``).
 
-        Screens not on show check the store when they are shown again."""
-        hook = getattr(self.shown_screen, "store_changed", None)
+        Screens not on show check the store when they are shown again, and a screen
+        still being built (pushed, not yet mounted: its widgets may not exist) reads
+        the store in its own on_mount, after this change."""
+        screen = self.shown_screen
+        if screen is None or not screen.is_mounted:
+            return
+        hook = getattr(screen, "store_changed", None)
         if hook is not None:
             hook()
 

@@ -178,3 +178,18 @@ async def test_merge_moves_appointments_and_shows_in_history(db_path, people):
         ).fetchone()[0]
         == 2
     )
+
+
+async def test_a_store_change_while_a_card_is_being_built_is_not_an_error(db_path, people):
+    """Seen under load: another process committed just as a card was pushed; the app told
+    the card before its widgets existed (NoMatches '#identity').  A screen still being
+    built reads the store in its own on_mount instead."""
+    from coordtui.screens.patient import PatientScreen
+
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(PatientScreen(people["ada"]))
+        app.store_changed()  # at once: the card is on the stack, not yet mounted
+        await wait_for(pilot, lambda: "LOVELACE, Ada" in screen_text(app))
+    app.service.close()
