@@ -521,7 +521,7 @@ class PageCache:
             return page
 
     def put(self, key: tuple, page: tuple) -> None:
-        size = len(page[0])
+        size = page[6]  # rows
         if size > self.MAX_ROWS:
             return
         with self._lock:
@@ -531,7 +531,7 @@ class PageCache:
             self._rows += size
             while self._rows > self.MAX_ROWS:
                 _, old = self._pages.popitem(last=False)
-                self._rows -= len(old[0])
+                self._rows -= old[6]
 
 
 def _start(conn: Connection, epoch: str, history_days: int) -> Position:
@@ -556,6 +556,35 @@ def pull(
     """One page of changes after ``cursor``, read from one snapshot; a bootstrap
     (no cursor, or a reset) keeps appointments of the last ``history_days`` only
     (0: all)."""
+    answer, changes = pull_raw(
+        reader, client_id, cursor, pending_from, limit, want_remaining, history_days, cache
+    )
+    return {**answer, "changes": json.loads(changes)}
+
+
+def wire_json(value: Any) -> bytes:
+    """JSON as the server sends it (rows are already wire-encoded; instants ISO 8601)."""
+    return json.dumps(value, separators=(",", ":"), default=_wire_default).encode()
+
+
+def _wire_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def pull_raw(
+    reader: Engine,
+    client_id: str,
+    cursor: str | None,
+    pending_from: int | None = None,
+    limit: int = PAGE_ROWS,
+    want_remaining: bool = False,
+    history_days: int = 0,
+    cache: PageCache | None = None,
+) -> tuple[dict[str, Any], bytes]:
+    """``pull`` with the page's changes as JSON bytes: a cached page is encoded once,
+    however many desks it is sent to."""
     limit = max(1, min(limit, 5000))
     with reader.connect() as conn:
         if is_postgres(reader):
@@ -589,14 +618,14 @@ def pull(
                 # A last page is only as good as the head it was read at: the desk takes
                 # it as up to date and acknowledges against last_mutation_id read now.
                 head = conn.execute(select(srv_head.c.seq).where(srv_head.c.id == 1)).scalar()
-                if head != page[6]:
+                if head != page[7]:
                     page = None
             if page is None:
                 head = conn.execute(select(srv_head.c.seq).where(srv_head.c.id == 1)).scalar()
                 page = (*_read_page(conn, position, limit), head)
-                if cache is not None and page[0]:
+                if cache is not None and page[6]:
                     cache.put(start, page)
-            changes, more, seq, table, key, vid, _head = page
+            changes, more, seq, table, key, vid, _size, _head = page
             last = conn.execute(
                 select(srv_client.c.last_mutation_id).where(srv_client.c.client_id == client_id)
             ).scalar_one()
@@ -630,17 +659,17 @@ def pull(
                     ),
                     {"s": seq, "t": table, "k": key},
                 ).scalar_one()
-    return {
+    answer = {
         "cursor": encode_cursor(
             Position(epoch or "", seq, vid, table, key, position.boot, position.floor)
         ),
         "reset": reset,
-        "changes": changes,
         "more": more,
         "last_mutation_id": last,
         "results": results,
         "remaining": remaining,
     }
+    return answer, changes
 
 
 def _read_page(conn: Connection, position: Position, limit: int) -> tuple:
@@ -661,6 +690,8 @@ def _read_page(conn: Connection, position: Position, limit: int) -> tuple:
     if position.floor and changes:
         floor = datetime.fromisoformat(position.floor)
         changes = history.window(conn, changes, position.boot, floor)
+    size = len(changes)
+    changes = wire_json(changes)
     if found:
         seq, table, key = found[-1].seq, found[-1].table_name, found[-1].row_key
     vid = (
@@ -668,7 +699,7 @@ def _read_page(conn: Connection, position: Position, limit: int) -> tuple:
         if seq
         else ""
     )
-    return changes, more, seq, table, key, vid
+    return changes, more, seq, table, key, vid, size
 
 
 def _page_rows(conn: Connection, found) -> list[dict[str, Any]]:

@@ -234,7 +234,10 @@ def _request(draw, ids: dict, epoch: str):
                 "args": st.one_of(*[_args(ids)] * 4, _VALUES),
                 "client_time": st.one_of(*[st.just("2026-12-07T10:00:00+00:00")] * 4, _INSTANTS),
             },
-            optional={"actor": _TEXTY | _NASTY_TEXT | _SCALARS, "recovered": _SCALARS},
+            optional={
+                "actor": st.one_of(_TEXTY, _TEXTY, _TEXTY, _NASTY_TEXT, _SCALARS),
+                "recovered": st.one_of(st.booleans(), st.booleans(), _SCALARS),
+            },
         )
         body = {"mutations": draw(st.lists(mutation, max_size=3))}
     elif path == "/v1/pull":
