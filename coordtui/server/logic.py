@@ -614,6 +614,8 @@ def pull_raw(
             seq, table, key = position.seq, position.table, position.key
             start = (epoch, seq, table, key, limit, position.boot, position.floor)
             page = cache.get(start) if cache is not None else None
+            if page is not None and page[2] and page[5] != _vid_at(conn, page[2]):
+                page = None  # the log up to the page's end is not what it was: restored
             if page is not None and not page[1]:
                 # A last page is only as good as the head it was read at: the desk takes
                 # it as up to date and acknowledges against last_mutation_id read now.
@@ -672,26 +674,36 @@ def pull_raw(
     return answer, changes
 
 
+def _vid_at(conn: Connection, seq: int) -> str:
+    return conn.execute(select(srv_version.c.id).where(srv_version.c.seq == seq)).scalar() or ""
+
+
 def _read_page(conn: Connection, position: Position, limit: int) -> tuple:
     """(changes, more, seq, table, key, vid) after ``position``: at most ``limit`` changes
     and where they end (the position itself when there are none)."""
     seq, table, key = position.seq, position.table, position.key
+    # With each change, the id of the write that made it (srv_version): the row cache's
+    # key, so rows written again at the same position after a restore are not mixed up.
     found = conn.execute(
         text(
-            "SELECT table_name, row_key, seq, deleted FROM srv_change "
+            "SELECT c.table_name, c.row_key, c.seq, c.deleted, v.id AS vid FROM "
+            "(SELECT table_name, row_key, seq, deleted FROM srv_change "
             "WHERE (seq, table_name, row_key) > (:s, :t, :k) "
-            "ORDER BY seq, table_name, row_key LIMIT :n"
+            "ORDER BY seq, table_name, row_key LIMIT :n) c "
+            "LEFT JOIN srv_version v ON v.seq = c.seq "
+            "ORDER BY c.seq, c.table_name, c.row_key"
         ),
         {"s": seq, "t": table, "k": key, "n": limit + 1},
     ).all()
     more = len(found) > limit
     found = found[:limit]
-    changes = _page_rows(conn, found)
-    if position.floor and changes:
+    entries = _page_rows(conn, found)
+    if position.floor and entries:
         floor = datetime.fromisoformat(position.floor)
-        changes = history.window(conn, changes, position.boot, floor)
-    size = len(changes)
-    changes = wire_json(changes)
+        kept = {id(c) for c in history.window(conn, [c for c, _ in entries], position.boot, floor)}
+        entries = [e for e in entries if id(e[0]) in kept]
+    size = len(entries)
+    changes = b"[" + b",".join(raw for _, raw in entries) + b"]"
     if found:
         seq, table, key = found[-1].seq, found[-1].table_name, found[-1].row_key
     vid = (
@@ -702,16 +714,57 @@ def _read_page(conn: Connection, position: Position, limit: int) -> tuple:
     return changes, more, seq, table, key, vid, size
 
 
-def _page_rows(conn: Connection, found) -> list[dict[str, Any]]:
-    by_table: dict[str, list[str]] = {}
+class RowCache:
+    """Changed rows as sent, by (table, key, change-log position).
+
+    The log names each row at the position of its last write, so a row read at
+    that position is that row's content for as long as the log says so: two
+    desks pulling from different positions still share every row they both
+    need, read from the database and encoded once.
+    """
+
+    MAX_ROWS = 50_000
+
+    def __init__(self) -> None:
+        self._rows: OrderedDict[tuple, tuple[dict[str, Any], bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[dict[str, Any], bytes] | None:
+        with self._lock:
+            found = self._rows.get(key)
+            if found is not None:
+                self._rows.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, entry: tuple[dict[str, Any], bytes]) -> None:
+        with self._lock:
+            self._rows[key] = entry
+            if len(self._rows) > self.MAX_ROWS:
+                self._rows.popitem(last=False)
+
+
+ROWS = RowCache()  # per process; keyed by the write's id, unique across databases
+
+
+def _page_rows(conn: Connection, found) -> list[tuple[dict[str, Any], bytes]]:
+    """Each change as (dict, its JSON), from the row cache where it can be."""
+    entries: list[tuple[dict[str, Any], bytes] | None] = []
+    missing: dict[str, list[str]] = {}
     for r in found:
-        if not r.deleted:
-            by_table.setdefault(r.table_name, []).append(r.row_key)
-    current = {name: rows.read_rows(conn, name, keys) for name, keys in by_table.items()}
+        hit = ROWS.get((r.vid, r.table_name, r.row_key, r.deleted)) if r.vid else None
+        entries.append(hit)
+        if hit is None and not r.deleted:
+            missing.setdefault(r.table_name, []).append(r.row_key)
+    current = {name: rows.read_rows(conn, name, keys) for name, keys in missing.items()}
     out = []
-    for r in found:
-        row = None if r.deleted else current.get(r.table_name, {}).get(r.row_key)
-        out.append({"t": r.table_name, "k": r.row_key, "row": row})
+    for r, hit in zip(found, entries, strict=True):
+        if hit is None:
+            row = None if r.deleted else current.get(r.table_name, {}).get(r.row_key)
+            change = {"t": r.table_name, "k": r.row_key, "row": row}
+            hit = (change, wire_json(change))
+            if r.vid and (row is not None or r.deleted):
+                ROWS.put((r.vid, r.table_name, r.row_key, r.deleted), hit)
+        out.append(hit)
     return out
 
 
