@@ -15,9 +15,10 @@ import os
 import random
 from contextlib import contextmanager
 
-# Places per process: pushes wait for the one writer (coordtui.server.logic.WRITE_LOCK),
-# pulls for the thread pool; enough that a clinic's bursts queue, not refuse.
-PUSH_PLACES, PULL_PLACES = 32, 48
+# Places per process.  Pushes wait for the one writer (coordtui.server.logic.WRITE_LOCK)
+# in a worker thread: more than a few waiting would take the threads pulls need (the
+# sync_load benchmark: p99 4 s with 32, 1.4 s with 4).  Pulls are mostly cached reads.
+PUSH_PLACES, PULL_PLACES = 4, 24
 ENV = "COORDTUI_SERVER_PLACES"  # "PUSH,PULL": smaller to test overload, larger for big iron
 
 
