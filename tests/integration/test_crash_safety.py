@@ -60,7 +60,10 @@ def _run_once(db_path, seed: int) -> set[int]:
     os.close(write_fd)
     buffer = b""
     deadline = time.monotonic() + 30
-    while b"ready\n" not in buffer and time.monotonic() < deadline:
+    # Killed at a random moment after its first commit: on a loaded machine the child
+    # may need longer than the random delay to make one, and a kill before any commit
+    # would test nothing.
+    while b"committed " not in buffer and time.monotonic() < deadline:
         ready, _, _ = select.select([read_fd], [], [], 1)
         if ready:
             buffer += os.read(read_fd, 65536)
@@ -87,7 +90,7 @@ def test_kill_minus_nine_fifty_times_loses_nothing(builder, db_path):
     reported: set[int] = set()
     for attempt in range(KILLS):
         reported |= _run_once(db_path, seed=attempt)
-    assert len(reported) > KILLS  # the child really did work between kills
+    assert len(reported) >= KILLS  # the child really did work before each kill
 
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -149,7 +149,11 @@ async def test_walk_in_under_a_provider_filter_then_all_providers(tmp_path, size
             pilot, lambda: type(app.screen).__name__ == "WalkInScreen" and app.screen.results
         )
         await pilot.press("enter", "enter")
-        await wait_for(pilot, lambda: table(app).row_count == 1)
+        # The walk-in dialog saves, then closes: the queue is on top again only after that.
+        await wait_for(
+            pilot,
+            lambda: type(app.screen).__name__ == "QueueScreen" and table(app).row_count == 1,
+        )
         await pilot.press("p")  # back to every provider
         await wait_for(pilot, lambda: table(app).row_count == 81)
         await pilot.pause()
