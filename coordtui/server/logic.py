@@ -543,22 +543,11 @@ def _start(conn: Connection, epoch: str, history_days: int) -> Position:
     return Position(epoch, 0, "", boot=boot, floor=floor.isoformat())
 
 
-def pull(
-    reader: Engine,
-    client_id: str,
-    cursor: str | None,
-    pending_from: int | None = None,
-    limit: int = PAGE_ROWS,
-    want_remaining: bool = False,
-    history_days: int = 0,
-    cache: PageCache | None = None,
-) -> dict[str, Any]:
-    """One page of changes after ``cursor``, read from one snapshot; a bootstrap
-    (no cursor, or a reset) keeps appointments of the last ``history_days`` only
-    (0: all)."""
-    answer, changes = pull_raw(
-        reader, client_id, cursor, pending_from, limit, want_remaining, history_days, cache
-    )
+def pull(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """One page of changes after ``cursor``, read from one snapshot (``pull_raw``'s
+    arguments); a bootstrap (no cursor, or a reset) keeps appointments of the last
+    ``history_days`` only (0: all).  The changes decoded, for callers other than HTTP."""
+    answer, changes = pull_raw(*args, **kwargs)
     return {**answer, "changes": json.loads(changes)}
 
 
@@ -594,13 +583,7 @@ def pull_raw(
             position = decode_cursor(cursor)
             reset = False
             if position is not None:
-                vid = (
-                    conn.execute(
-                        select(srv_version.c.id).where(srv_version.c.seq == position.seq)
-                    ).scalar()
-                    if position.seq
-                    else ""
-                )
+                vid = _vid_at(conn, position.seq)
                 if position.epoch != epoch or (position.seq and vid != position.vid):
                     reset, position = True, None
                     log.warning(
@@ -675,6 +658,9 @@ def pull_raw(
 
 
 def _vid_at(conn: Connection, seq: int) -> str:
+    """The id of the write at ``seq`` in the change log ("" for the start or none)."""
+    if not seq:
+        return ""
     return conn.execute(select(srv_version.c.id).where(srv_version.c.seq == seq)).scalar() or ""
 
 
@@ -706,12 +692,7 @@ def _read_page(conn: Connection, position: Position, limit: int) -> tuple:
     changes = b"[" + b",".join(raw for _, raw in entries) + b"]"
     if found:
         seq, table, key = found[-1].seq, found[-1].table_name, found[-1].row_key
-    vid = (
-        conn.execute(select(srv_version.c.id).where(srv_version.c.seq == seq)).scalar() or ""
-        if seq
-        else ""
-    )
-    return changes, more, seq, table, key, vid, size
+    return changes, more, seq, table, key, _vid_at(conn, seq), size
 
 
 class RowCache:
