@@ -35,17 +35,30 @@ def builder(db_path) -> StoreBuilder:
 
 
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let workers and the writer thread finish until ``condition`` holds."""
+    """Let workers and the writer thread finish until ``condition`` holds.
+
+    A condition that looks up a widget on the screen it expects (the queue's
+    table after a dialog saves, say) is "not yet" while another screen is
+    still on top: on a busy machine the dialog may not have closed at the
+    first look. Such a lookup's NoMatches is therefore not met, not a failure;
+    if it still fails at the deadline, the message says so.
+    """
+    from textual.css.query import NoMatches
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    last_miss = ""
     while loop.time() < deadline:
         await pilot.pause(0.02)
-        if condition():
-            return
+        try:
+            if condition():
+                return
+        except NoMatches as miss:
+            last_miss = f"; last lookup failed: {miss}"
     from tests.ui.helpers import screen_text
 
     app = pilot.app
     seen = f"screen {type(app.screen).__name__}, focus {type(app.focused).__name__}"
     raise AssertionError(
-        f"condition not met in time ({seen}); the screen read:\n{screen_text(app)}"
+        f"condition not met in time ({seen}{last_miss}); the screen read:\n{screen_text(app)}"
     )
