@@ -280,6 +280,25 @@ def test_a_mutation_id_gap_is_409_with_the_expected_id(server, desk):
     _serving(server)
 
 
+def test_a_batch_longer_than_one_commit_applies_once_and_replays_as_duplicates(server, desk):
+    """The server commits a batch COMMIT_EVERY mutations at a time: a batch spanning
+    several commits applies each mutation once, and sent again (its answer lost) every
+    one answers with its stored result, nothing applied twice."""
+    first = _next(server, desk)
+    size = 2 * logic.COMMIT_EVERY + 3
+    batch = [_mutation(first + i) for i in range(size)]
+    r = _push_json(server, desk, {"mutations": batch})
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert [x["status"] for x in answer["results"]] == ["applied"] * size
+    assert answer["last_mutation_id"] == first + size - 1 == _last(server, desk[0])
+    before = _state(server)
+    again = _push_json(server, desk, {"mutations": batch}).json()
+    assert [x.get("duplicate") for x in again["results"]] == [True] * size
+    assert [x["detail"] for x in again["results"]] == [x["detail"] for x in answer["results"]]
+    assert _state(server) == before
+
+
 def test_a_batch_with_non_consecutive_ids_is_400(server, desk):
     first = _next(server, desk)
     for ids in ([first, first + 2], [first, first], [first + 1, first]):
