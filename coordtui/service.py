@@ -76,7 +76,7 @@ class Service:
             self._engine.dispose()
 
     def run(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
-        from coordtui.mutations import run_local
+        from coordtui.sync.local import run_local
 
         return run_local(self.engine, name, args, self.actor, now=self.now())
 

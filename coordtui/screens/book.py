@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Label, Select, Static
 
 from coordtui.domain.days import format_day, local
+from coordtui.domain.instants import instant
 from coordtui.domain.status import LABELS, SYMBOLS, Status
 from coordtui.domain.text import clean
 from coordtui.screens.book_forms import SeriesForm, WaitlistForm
@@ -624,13 +625,7 @@ def _slot(raw):
 
     if isinstance(raw, Slot):
         return raw
-    return Slot(raw["provider_id"], _instant(raw["start"]), _instant(raw["end"]))
-
-
-def _instant(value) -> datetime:
-    from coordtui.mutations import instant
-
-    return instant(value)
+    return Slot(raw["provider_id"], instant(raw["start"]), instant(raw["end"]))
 
 
 def _local_midnight(day: date, zone) -> datetime:

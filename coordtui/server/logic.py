@@ -28,9 +28,10 @@ from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlmodel import Session
 
+from coordtui.domain.instants import instant
 from coordtui.domain.status import ACTIVE
 from coordtui.ids import is_uuid
-from coordtui.mutations import MUTATIONS, Context, MutationError, instant
+from coordtui.mutations import MUTATIONS, Context, MutationError
 from coordtui.server import history
 from coordtui.server.schema import (
     is_postgres,

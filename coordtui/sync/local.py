@@ -19,12 +19,42 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from coordtui.domain.instants import utcnow
+from coordtui.mutations import LOCAL_ORIGIN, MUTATIONS, Context, MutationError
 from coordtui.store.models import Meta, Outbox, SyncConflict, SyncSent, SyncUndo
 from coordtui.sync import rows
 from coordtui.sync.capture import track, untrack
-from coordtui.sync.protocol import CURSOR, RECOVERED, REINDEX
+from coordtui.sync.protocol import CLIENT_ID, CURSOR, RECOVERED, REINDEX
 
 SENT_KEEP_DAYS = 30  # acknowledged mutations kept to resend after a server restore
+
+
+def run_local(
+    engine: Engine, name: str, args: dict[str, Any], actor: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """Run one mutation and append it to the outbox, in one transaction: the change
+    and the record that it is to be sent commit together or not at all."""
+    if name not in MUTATIONS:
+        raise MutationError(f"Unknown action {name!r}.")
+    client_time = now or utcnow()
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        entry = Outbox(
+            name=name, args=json.dumps(args, sort_keys=True), client_time=client_time, actor=actor
+        )
+        session.add(entry)
+        session.flush()
+        ctx = local_context(session, actor, entry.mutation_id or 0, client_time)
+        record_undo(session, ctx.mutation_id)
+        result = MUTATIONS[name](session, args, ctx)
+    return {**result, "mutation_id": ctx.mutation_id}
+
+
+def local_context(session: Session, actor: str, mutation_id: int, client_time: datetime) -> Context:
+    """The context of a run on this workstation (first run or the sync rebase): its
+    own edits, made here or already synced under its client id, never clash."""
+    client_id = session.execute(select(Meta.value).where(Meta.key == CLIENT_ID)).scalar()
+    own = {LOCAL_ORIGIN, client_id} if client_id else {LOCAL_ORIGIN}
+    return Context(actor, mutation_id, client_time, LOCAL_ORIGIN, frozenset(own))
 
 
 def record_undo(session: Session, mutation_id: int) -> None:
@@ -335,7 +365,6 @@ def _rerun(conn: Connection, remaining: list, report: Applied) -> None:
     """Run still-pending mutations again over the server's state (the rebase)."""
     if not remaining:
         return
-    from coordtui.mutations import MUTATIONS, MutationError, local_context
 
     session = Session(bind=conn)
     try:
