@@ -149,7 +149,7 @@ def _baseline(writer, args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.baseline
         if args.demo:
-            from coordtui.demo import generate_demo
+            from coordtui.demo.clinic import generate_demo
 
             path = Path(tmp) / "demo.db"
             generate_demo(path)
