@@ -56,6 +56,7 @@ from coordtui.domain.status import (
     StatusEvent as DomainEvent,
 )
 from coordtui.ids import is_uuid
+from coordtui.replication.protocol import CLIENT_ID
 from coordtui.store.booking_reads import domain_exceptions, domain_type
 from coordtui.store.models import (
     Appointment,
@@ -78,7 +79,6 @@ from coordtui.store.models import (
     StatusEvent,
     WaitlistEntry,
 )
-from coordtui.sync.protocol import CLIENT_ID
 
 
 class MutationError(ValueError):

@@ -19,10 +19,10 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from coordtui.replication import rows
+from coordtui.replication.capture import track, untrack
+from coordtui.replication.protocol import CURSOR, RECOVERED, REINDEX
 from coordtui.store.models import Meta, Outbox, SyncConflict, SyncSent, SyncUndo
-from coordtui.sync import rows
-from coordtui.sync.capture import track, untrack
-from coordtui.sync.protocol import CURSOR, RECOVERED, REINDEX
 
 SENT_KEEP_DAYS = 30  # acknowledged mutations kept to resend after a server restore
 
