@@ -20,13 +20,13 @@ from coordtui.domain.calls import Summary
 from coordtui.domain.days import day_bounds_utc, local_today
 from coordtui.domain.slots import DEFAULT_HORIZON_DAYS, AppointmentType, Slot
 from coordtui.ids import new_id
+from coordtui.replication.protocol import HISTORY_DAYS
 from coordtui.store import booking_reads, call_reads, coverage_reads
 from coordtui.store.booking_reads import BookingLinks, DayGrid, ExceptionRow, WaitlistRow
 from coordtui.store.call_reads import CallbackRow, CallRow, RecallRow, ReminderRow
 from coordtui.store.coverage_reads import LastCheck, VisitCoverage
 from coordtui.store.files import SCHEMA_VERSION, check_version, ensure_private_file
 from coordtui.store.reads import ClinicInfo, PatientBrief, ProviderInfo, QueueRow, Reads
-from coordtui.sync.protocol import HISTORY_DAYS
 
 
 class Service:
@@ -775,7 +775,7 @@ class Service:
 
     def sync_connected(self) -> bool:
         """Enrolled with a clinic server (plain read: cheap enough to poll)."""
-        from coordtui.sync.protocol import TOKEN, URL
+        from coordtui.replication.protocol import TOKEN, URL
 
         return bool(self.reads.meta(URL) and self.reads.meta(TOKEN))
 

@@ -21,13 +21,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from coordtui.server import logic
+from coordtui.replication import rows
+from coordtui.replication.protocol import HISTORY_DAYS
+from coordtui.server import enrolment
+from coordtui.server.baseline import load_baseline
 from coordtui.server.schema import create_schema, make_engines
 from coordtui.service import Service
 from coordtui.store.db import open_store
-from coordtui.sync import rows
 from coordtui.sync.client import SyncClient
-from coordtui.sync.protocol import HISTORY_DAYS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,10 +114,10 @@ class ServerProcess:
         self.engine.dispose()
 
     def enrol_code(self) -> str:
-        return logic.make_enrol_code(self.engine)
+        return enrolment.make_enrol_code(self.engine)
 
     def load(self, store_engine) -> int:
-        return logic.load_baseline(self.engine, store_engine)
+        return load_baseline(self.engine, store_engine)
 
 
 class Workstation:

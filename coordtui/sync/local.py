@@ -21,10 +21,10 @@ from sqlmodel import Session
 
 from coordtui.domain.instants import utcnow
 from coordtui.mutations import LOCAL_ORIGIN, MUTATIONS, Context, MutationError
+from coordtui.replication import rows
+from coordtui.replication.capture import track, untrack
+from coordtui.replication.protocol import CLIENT_ID, CURSOR, RECOVERED, REINDEX
 from coordtui.store.models import Meta, Outbox, SyncConflict, SyncSent, SyncUndo
-from coordtui.sync import rows
-from coordtui.sync.capture import track, untrack
-from coordtui.sync.protocol import CLIENT_ID, CURSOR, RECOVERED, REINDEX
 
 SENT_KEEP_DAYS = 30  # acknowledged mutations kept to resend after a server restore
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from coordtui.domain.days import local, parse_db
-from coordtui.sync.protocol import LAST_ERROR, LAST_OK, LAST_TRY, RECOVERED, TOKEN, URL
+from coordtui.replication.protocol import LAST_ERROR, LAST_OK, LAST_TRY, RECOVERED, TOKEN, URL
 
 if TYPE_CHECKING:
     from coordtui.service import Service

@@ -24,16 +24,16 @@ import pytest
 from sqlalchemy import select, text
 
 from coordtui.ids import new_id
-from coordtui.server import logic
-from coordtui.server.schema import srv_client
-from coordtui.sync.client import headers
-from coordtui.sync.protocol import (
+from coordtui.replication.protocol import (
     MAX_BATCH,
     MAX_BODY,
     PROTOCOL_HEADER,
     SCHEMA_HEADER,
     SYNC_SCHEMA,
 )
+from coordtui.server import enrolment, pushing
+from coordtui.server.schema import srv_client
+from coordtui.sync.client import headers
 from tests.builders import StoreBuilder
 from tests.sync_env import ROOT, ServerProcess, dump, sqlite_url
 
@@ -285,7 +285,7 @@ def test_a_batch_longer_than_one_commit_applies_once_and_replays_as_duplicates(s
     several commits applies each mutation once, and sent again (its answer lost) every
     one answers with its stored result, nothing applied twice."""
     first = _next(server, desk)
-    size = 2 * logic.COMMIT_EVERY + 3
+    size = 2 * pushing.COMMIT_EVERY + 3
     batch = [_mutation(first + i) for i in range(size)]
     r = _push_json(server, desk, {"mutations": batch})
     assert r.status_code == 200, r.text
@@ -444,8 +444,8 @@ def _revoked_cannot_push_or_pull(server, client_id: str, token: str) -> None:
 def test_a_token_revoked_on_the_server_is_401(server):
     client_id, token = _enrol(server)
     assert _post(server, "/v1/pull", b'{"limit": 1}', token).status_code == 200
-    assert logic.revoke(server.engine, client_id)
-    assert not logic.revoke(server.engine, client_id)  # once is enough
+    assert enrolment.revoke(server.engine, client_id)
+    assert not enrolment.revoke(server.engine, client_id)  # once is enough
     _revoked_cannot_push_or_pull(server, client_id, token)
 
 
