@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select
 
 from coordtui.domain import schedule as sched
 from coordtui.domain.days import day_bounds_utc, local
@@ -203,24 +204,27 @@ def booked_between(
     patient_id: str | None = None,
 ) -> list[Booked]:
     """Active appointments overlapping [lo, hi) of one provider or one patient (indexed)."""
-    query = select(
-        Appointment.id,
-        Appointment.provider_id,
-        Appointment.patient_id,
-        Appointment.start_utc,
-        Appointment.end_utc,
-        Appointment.status,
+    query = sql_select(  # six columns: past sqlmodel.select's typed overloads
+        col(Appointment.id),
+        col(Appointment.provider_id),
+        col(Appointment.patient_id),
+        col(Appointment.start_utc),
+        col(Appointment.end_utc),
+        col(Appointment.status),
     ).where(
-        Appointment.start_utc >= lo - MAX_SPAN,
-        Appointment.start_utc < hi,
-        Appointment.end_utc > lo,
-        Appointment.status.in_(ACTIVE_VALUES),
+        col(Appointment.start_utc) >= lo - MAX_SPAN,
+        col(Appointment.start_utc) < hi,
+        col(Appointment.end_utc) > lo,
+        col(Appointment.status).in_(ACTIVE_VALUES),
     )
     if provider_id is not None:
-        query = query.where(Appointment.provider_id == provider_id)
+        query = query.where(col(Appointment.provider_id) == provider_id)
     if patient_id is not None:
-        query = query.where(Appointment.patient_id == patient_id)
-    return [Booked(i, v, p, utc(s), utc(e), st) for i, v, p, s, e, st in session.exec(query)]
+        query = query.where(col(Appointment.patient_id) == patient_id)
+    return [
+        Booked(i, v, p, utc(s), utc(e), st)
+        for i, v, p, s, e, st in session.connection().execute(query)
+    ]
 
 
 def provider_allowance(session: Session, provider_id: str) -> int:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, col, select
 
 from coordtui.domain.instants import instant
 from coordtui.domain.slots import (
@@ -32,8 +32,18 @@ from coordtui.store.models import (
 
 # --------------------------------------------------------------- helpers
 
+Row = TypeVar("Row", bound=SQLModel)
 
-def get_or_refuse(session: Session, model, key: str, what: str):
+
+class Versioned(Protocol):
+    """A row edited in place: its version and who changed it last."""
+
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+def get_or_refuse(session: Session, model: type[Row], key: str, what: str) -> Row:
     row = session.get(model, key)
     if row is None:
         raise MutationError(f"{what} not found (it may have been removed on another workstation).")
@@ -54,7 +64,7 @@ def status_history(session: Session, appointment_id: str) -> list[StatusEvent]:
         session.exec(
             select(StatusEvent)
             .where(StatusEvent.appointment_id == appointment_id)
-            .order_by(StatusEvent.at, StatusEvent.mutation_id, StatusEvent.id)
+            .order_by(col(StatusEvent.at), col(StatusEvent.mutation_id), col(StatusEvent.id))
         )
     )
 
@@ -102,6 +112,7 @@ def reindex_patients(session: Session, *patient_ids: str) -> None:
 
     session.flush()
     raw = session.connection().connection.driver_connection
+    assert raw is not None  # an open SQLite connection: we are inside its transaction
     for patient_id in patient_ids:
         search.index_patient(raw, patient_id)
 
@@ -111,8 +122,8 @@ def add_status_event(
     ctx: Context,
     event_id: str,
     appointment_id: str,
-    from_status,
-    to_status,
+    from_status: str,
+    to_status: str,
     at: datetime,
     reason: str,
     corrects: str | None = None,
@@ -133,7 +144,7 @@ def add_status_event(
     )
 
 
-def touch_row(row, ctx: Context, at: datetime) -> None:
+def touch_row(row: Versioned, ctx: Context, at: datetime) -> None:
     row.version += 1
     row.updated_at = at
     row.updated_by = ctx.actor
@@ -183,7 +194,9 @@ def whole_number(value: Any, what: str, key: str) -> int:
     return int(value)
 
 
-def new_key(session: Session, model, args: dict[str, Any], key: str, what: str) -> str:
+def new_key(
+    session: Session, model: type[SQLModel], args: dict[str, Any], key: str, what: str
+) -> str:
     value = str(args.get(key) or "")
     if not value:
         raise MutationError(f"Internal error: no id for the new {what}.")

@@ -33,11 +33,11 @@ class MutationError(ValueError):
         self,
         message: str,
         field: str | None = None,
-        errors: dict | None = None,
+        errors: dict[str, str] | None = None,
         *,
-        alternatives: list[dict] | None = None,
-        occurrences: list[dict] | None = None,
-    ):
+        alternatives: list[dict[str, Any]] | None = None,
+        occurrences: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.errors = errors or ({field: message} if field else {})

@@ -41,7 +41,7 @@ def register_patient(session: Session, args: dict[str, Any], ctx: Context) -> di
     taken = session.exec(select(Patient.id).where(Patient.record_number == record_number)).first()
     if taken:
         raise MutationError("This record number is already in use.", field="record_number")
-    values = {k: v for k, v in checked.values.items() if k != "record_number"}
+    values: dict[str, Any] = {k: v for k, v in checked.values.items() if k != "record_number"}
     patient = Patient(
         id=args["patient_id"],
         clinic_id=clinic.id,
@@ -151,7 +151,7 @@ def update_patient(session: Session, args: dict[str, Any], ctx: Context) -> dict
     for name in changed:
         setattr(patient, name, checked.values[name])
     touch_row(patient, ctx, at)
-    extra = {} if base is None else {"base": base}
+    extra: dict[str, Any] = {} if base is None else {"base": base}
     if ctx.origin:
         extra["origin"] = ctx.origin
     add_patient_event(

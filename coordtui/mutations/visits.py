@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordtui.domain.coverage import MAX_COPAY_CENTS, copay_errors
 from coordtui.domain.instants import instant, utc
@@ -307,15 +307,15 @@ def _took_time(session: Session, ids: list[str]) -> dict[str, datetime]:
     took = {
         i: utc(at)
         for i, at in session.exec(
-            select(Appointment.id, Appointment.created_at).where(Appointment.id.in_(ids))
+            select(Appointment.id, Appointment.created_at).where(col(Appointment.id).in_(ids))
         )
     }
     back = session.exec(
         select(StatusEvent.appointment_id, func.max(StatusEvent.at))
         .where(
-            StatusEvent.appointment_id.in_(ids),
-            StatusEvent.from_status.not_in(ACTIVE_VALUES),
-            StatusEvent.to_status.in_(ACTIVE_VALUES),
+            col(StatusEvent.appointment_id).in_(ids),
+            col(StatusEvent.from_status).not_in(ACTIVE_VALUES),
+            col(StatusEvent.to_status).in_(ACTIVE_VALUES),
         )
         .group_by(StatusEvent.appointment_id)
     )

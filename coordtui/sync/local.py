@@ -52,7 +52,9 @@ def run_local(
 def local_context(session: Session, actor: str, mutation_id: int, client_time: datetime) -> Context:
     """The context of a run on this workstation (first run or the sync rebase): its
     own edits, made here or already synced under its client id, never clash."""
-    client_id = session.execute(select(Meta.value).where(Meta.key == CLIENT_ID)).scalar()
+    client_id = (
+        session.connection().execute(select(Meta.value).where(Meta.key == CLIENT_ID)).scalar()
+    )
     own = {LOCAL_ORIGIN, client_id} if client_id else {LOCAL_ORIGIN}
     return Context(actor, mutation_id, client_time, LOCAL_ORIGIN, frozenset(own))
 
