@@ -22,9 +22,16 @@ def instant(value: str | datetime) -> datetime:
 
 def utc(moment: datetime) -> datetime:
     """An aware UTC instant; a naive one (as SQLite returns them) is UTC already."""
+    if moment.tzinfo is UTC:
+        return moment  # the usual case, on hot paths (a FHIR export of every patient)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def iso(moment: datetime) -> str:
     """ISO text of the UTC instant, with its +00:00 offset."""
     return utc(moment).isoformat()
+
+
+def iso_z(moment: datetime) -> str:
+    """ISO 8601 in UTC with 'Z', as FHIR instants and dateTimes want."""
+    return iso(moment).replace("+00:00", "Z")

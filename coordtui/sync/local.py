@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from coordtui.domain.instants import utcnow
+from coordtui.domain.instants import iso, utcnow
 from coordtui.mutations import LOCAL_ORIGIN, MUTATIONS, Context, MutationError
 from coordtui.replication import rows
 from coordtui.replication.capture import track, untrack
@@ -117,7 +117,7 @@ def pending(engine: Engine, limit: int) -> list[dict[str, Any]]:
             "id": r.mutation_id,
             "name": r.name,
             "args": json.loads(r.args),
-            "client_time": _iso(r.client_time),
+            "client_time": iso(r.client_time),
             "actor": r.actor,
             **({"recovered": True} if r.recovered else {}),
         }
@@ -128,12 +128,6 @@ def pending(engine: Engine, limit: int) -> list[dict[str, Any]]:
 def first_pending(engine: Engine) -> int | None:
     with engine.connect() as conn:
         return conn.execute(select(func.min(Outbox.mutation_id))).scalar()
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat()
 
 
 # ---------------------------------------------------------------- apply
@@ -349,7 +343,7 @@ def _note_recovery(conn: Connection, count: int, at: datetime) -> None:
     """For the Sync screen: when the server was found restored and how much was resent."""
     before = json.loads(get_meta(conn, RECOVERED) or "{}")
     total = int(before.get("total", 0)) + count
-    set_meta(conn, RECOVERED, json.dumps({"at": _iso(at), "count": count, "total": total}))
+    set_meta(conn, RECOVERED, json.dumps({"at": iso(at), "count": count, "total": total}))
 
 
 def forget_sent(engine: Engine) -> None:
