@@ -183,7 +183,7 @@ class RecallsScreen(ExplainsDisabledKeys, Screen):
             self.app.push_screen(PatientScreen(recall.patient_id))
 
     def action_log_call(self) -> None:
-        from coordtui.screens.calls import log_call_for
+        from coordtui.screens.log_call import log_call_for
 
         recall = self._selected()
         if recall:
