@@ -29,6 +29,7 @@ from coordtui.domain.status import (
 )
 from coordtui.domain.text import clean, fold
 from coordtui.domain.waits import compute_wait
+from coordtui.read_models.queue import QueueRow
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.keys import day_bindings
 from coordtui.screens.naming import visit_text
@@ -36,7 +37,6 @@ from coordtui.screens.reason import CANCEL, HAND_OFF, IN_ERROR, ReasonScreen
 from coordtui.screens.waitlist_offer import offer_waitlist
 from coordtui.screens.walk_in import WalkInScreen
 from coordtui.screens.why import ExplainsDisabledKeys
-from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.line_fit import by_priority, first_fit
