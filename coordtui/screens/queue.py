@@ -20,11 +20,11 @@ from textual.widgets import Input, Static
 from coordtui.domain.days import local
 from coordtui.domain.status import LABELS, TRANSITIONS, Status, not_now
 from coordtui.domain.text import fold
+from coordtui.read_models.queue import QueueRow
 from coordtui.screens.keys import day_bindings
 from coordtui.screens.queue_lines import QueueLines
 from coordtui.screens.queue_writes import QueueWrites
 from coordtui.screens.why import ExplainsDisabledKeys
-from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.key_footer import KeyFooter
 from coordtui.widgets.queue_table import QueueTable, patient_label

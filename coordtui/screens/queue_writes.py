@@ -28,7 +28,7 @@ from coordtui.screens.walk_in import WalkInScreen
 from coordtui.widgets.queue_table import patient_label
 
 if TYPE_CHECKING:
-    from coordtui.store.reads import QueueRow
+    from coordtui.read_models.queue import QueueRow
 
 
 class QueueWrites:

@@ -21,9 +21,9 @@ from textual.widgets import Label
 from coordtui.domain.days import format_day
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
+from coordtui.read_models.calls import RecallRow
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.why import ExplainsDisabledKeys
-from coordtui.store.call_reads import RecallRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
 from coordtui.widgets.key_footer import KeyFooter

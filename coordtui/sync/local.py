@@ -11,6 +11,7 @@ the cursor.  A kill at any point leaves either the old state or the new.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,10 +31,20 @@ SENT_KEEP_DAYS = 30  # acknowledged mutations kept to resend after a server rest
 
 
 def run_local(
-    engine: Engine, name: str, args: dict[str, Any], actor: str, now: datetime | None = None
+    engine: Engine,
+    name: str,
+    args: dict[str, Any],
+    actor: str,
+    now: datetime | None = None,
+    also: Callable[[Session], None] | None = None,
 ) -> dict[str, Any]:
     """Run one mutation and append it to the outbox, in one transaction: the change
-    and the record that it is to be sent commit together or not at all."""
+    and the record that it is to be sent commit together or not at all.
+
+    ``also``, if given, is called with the session after the mutation, in the same
+    transaction: local bookkeeping that must commit with the change or not at all
+    (the conflict review marks the conflict a rebooking settles).  It is not part of
+    the mutation: not sent, not run again by the rebase.  If it raises, nothing commits."""
     if name not in MUTATIONS:
         raise MutationError(f"Unknown action {name!r}.")
     client_time = now or utcnow()
@@ -46,6 +57,8 @@ def run_local(
         ctx = local_context(session, actor, entry.mutation_id or 0, client_time)
         record_undo(session, ctx.mutation_id)
         result = MUTATIONS[name](session, args, ctx)
+        if also is not None:
+            also(session)
     return {**result, "mutation_id": ctx.mutation_id}
 
 
@@ -428,11 +441,16 @@ def conflicts(engine: Engine, include_resolved: bool = False) -> list[Conflict]:
 
 def resolve_conflict(engine: Engine, mutation_id: int, resolution: str, at: datetime) -> bool:
     with engine.begin() as conn:
-        return (
-            conn.execute(
-                update(SyncConflict)
-                .where(SyncConflict.mutation_id == mutation_id, SyncConflict.resolved_at.is_(None))
-                .values(resolved_at=at, resolution=resolution)
-            ).rowcount
-            == 1
-        )
+        return mark_resolved(conn, mutation_id, resolution, at)
+
+
+def mark_resolved(conn: Connection, mutation_id: int, resolution: str, at: datetime) -> bool:
+    """Mark a conflict resolved in the caller's transaction; False if it was not open."""
+    return (
+        conn.execute(
+            update(SyncConflict)
+            .where(SyncConflict.mutation_id == mutation_id, SyncConflict.resolved_at.is_(None))
+            .values(resolved_at=at, resolution=resolution)
+        ).rowcount
+        == 1
+    )
