@@ -7,6 +7,7 @@ Service and SyncClient.  Nothing here is mocked.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -508,3 +509,19 @@ def clinic_thread_server(database_url: str, baseline_dir: Path) -> ThreadServer:
     b.close()
     srv.ids = ids
     return srv.start()
+
+
+@contextlib.contextmanager
+def small_clinic_server(directory: Path):
+    """A clinic (one provider open all day, two patients) on a loopback server in this
+    process; ``.ids`` names its rows (small_clinic)."""
+    srv = ThreadServer(sqlite_url(directory / "server.db"))
+    b, ids = small_clinic(directory / "baseline.db")
+    srv.load(b.engine)
+    b.close()
+    srv.start()
+    srv.ids = ids
+    try:
+        yield srv
+    finally:
+        srv.close()

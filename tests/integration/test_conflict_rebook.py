@@ -17,20 +17,17 @@ from sqlalchemy.exc import DBAPIError
 
 from coordtui.mutations import MutationError
 from coordtui.sync import local
-from tests.sync_env import ThreadServer, Workstation, now_utc, small_clinic, sqlite_url
+from tests.sync_env import (
+    Workstation,
+    now_utc,
+    small_clinic_server,
+)
 
 
 @pytest.fixture
 def server(tmp_path):
-    """A clinic (one provider open all day, two patients) on a loopback server."""
-    srv = ThreadServer(sqlite_url(tmp_path / "server.db"))
-    b, ids = small_clinic(tmp_path / "baseline.db")
-    srv.load(b.engine)
-    b.close()
-    srv.start()
-    srv.ids = ids
-    yield srv
-    srv.close()
+    with small_clinic_server(tmp_path) as srv:
+        yield srv
 
 
 @pytest.fixture
