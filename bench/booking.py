@@ -5,7 +5,7 @@
 The store: ``seed_store(patients=20,000, days=90)`` gives 10 providers (every
 day, two 4-hour sessions) and ~200 visits a day from today for 90 days; a
 year of history is then added with raw inserts in seed_store's row format
-(``coordtui.demo.APPOINTMENT_COLUMNS``), each provider's past sessions
+(``coordtui.demo.writer.APPOINTMENT_COLUMNS``), each provider's past sessions
 packed with 15/30-minute visits (95% kept; done, no-show, cancelled), so
 the store holds > 100,000 appointments.  The clock is fixed, so runs are
 comparable.  Timed, after one unmeasured warm-up call each:
@@ -32,7 +32,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bench.common import OUT, summary_ms
-from coordtui.demo import APPOINTMENT_COLUMNS, seed_store
+from coordtui.demo.seed import seed_store
+from coordtui.demo.writer import APPOINTMENT_COLUMNS
 from coordtui.domain.days import db_text, local
 from coordtui.domain.schedule import availability_span, parse_template
 from coordtui.store import booking_reads

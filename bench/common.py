@@ -51,7 +51,7 @@ def base_clock() -> Clock:
 
 def midday_now():
     """Now on the demo's mid-day clock: when a fresh store's day is laid out."""
-    from coordtui.demo import demo_clock
+    from coordtui.demo.clinic import demo_clock
 
     return demo_clock(base_clock())()
 
@@ -67,7 +67,7 @@ def store_clock(path: Path) -> Clock:
 
 
 def demo_store() -> Path:
-    from coordtui.demo import generate_demo
+    from coordtui.demo.clinic import generate_demo
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / "demo.db"
@@ -77,7 +77,7 @@ def demo_store() -> Path:
 
 def seeded_store(patients: int, days: int = 1) -> Path:
     """Seed once per size; reuse the file on later runs (it is deterministic per day)."""
-    from coordtui.demo import seed_store
+    from coordtui.demo.seed import seed_store
     from coordtui.store.files import SCHEMA_VERSION, schema_version
 
     OUT.mkdir(parents=True, exist_ok=True)

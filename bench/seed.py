@@ -1,4 +1,4 @@
-"""Benchmark ``coordtui.demo.seed_store``: how long a large store takes to build.
+"""Benchmark ``coordtui.demo.seed.seed_store``: how long a large store takes to build.
 
     uv run python bench/seed.py                      # 1,000,000 patients, 1 day
     uv run python bench/seed.py --patients 200000 --days 7 --db /tmp/big.db
@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from coordtui.demo import seed_plan, seed_store
+from coordtui.demo.seed import seed_plan, seed_store
 
 
 def _store_bytes(path: Path) -> int:

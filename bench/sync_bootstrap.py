@@ -3,7 +3,7 @@
     uv run python -m bench.sync_bootstrap [--patients 200000] [--days 50] [--runs 3]
 
 The server database holds ``seed_store(patients, days)`` loaded with
-``logic.load_baseline`` (cached under /tmp/coordtui-bench; each run works on a
+``load_baseline`` (cached under /tmp/coordtui-bench; each run works on a
 copy).  `coordtui server` runs in a child process; a fresh, empty store enrols
 (``make_enrol_code`` + ``SyncClient.enrol``) and ``SyncClient.round(progress=...)``
 is timed from the first request to the last page applied.  Bytes are counted

@@ -44,10 +44,10 @@ def server_db(patients: int, days: int, log=print) -> Path:
     """A server SQLite file holding ``seed_store(patients, days)`` as its baseline (cached).
 
     Built once per size under /tmp/coordtui-bench: seed a workstation store, then
-    ``logic.load_baseline`` into an empty server.  Callers copy it before use
+    ``load_baseline`` into an empty server.  Callers copy it before use
     (enrolment writes to it).
     """
-    from coordtui.server import logic
+    from coordtui.server.baseline import load_baseline
     from coordtui.server.schema import create_schema, make_engines
     from coordtui.store.db import open_store
     from coordtui.store.files import SCHEMA_VERSION
@@ -68,7 +68,7 @@ def server_db(patients: int, days: int, log=print) -> Path:
     create_schema(writer)
     source = open_store(store)
     started = time.perf_counter()
-    copied = logic.load_baseline(writer, source)
+    copied = load_baseline(writer, source)
     source.dispose()
     writer.dispose()
     raw = sqlite3.connect(path)
@@ -135,11 +135,11 @@ def writer_engine(database_url: str):
 
 def enrol(database_url: str, count: int = 1) -> list[str]:
     """One-time enrolment codes, made directly in the server's database."""
-    from coordtui.server import logic
+    from coordtui.server.enrolment import make_enrol_code
 
     engine = writer_engine(database_url)
     try:
-        return [logic.make_enrol_code(engine) for _ in range(count)]
+        return [make_enrol_code(engine) for _ in range(count)]
     finally:
         engine.dispose()
 
@@ -196,7 +196,7 @@ def head_cursor(database_url: str) -> str:
     """A pull cursor at the server's head: what a workstation holds once up to date."""
     from sqlalchemy import select, text
 
-    from coordtui.server import logic
+    from coordtui.server.cursors import Position, encode_cursor
     from coordtui.server.schema import make_engines, meta, srv_head, srv_version
 
     writer, reader = make_engines(database_url)
@@ -212,7 +212,7 @@ def head_cursor(database_url: str) -> str:
                 ),
                 {"s": seq},
             ).first()
-        return logic.encode_cursor(logic.Position(epoch or "", seq, vid or "", last[0], last[1]))
+        return encode_cursor(Position(epoch or "", seq, vid or "", last[0], last[1]))
     finally:
         writer.dispose()
         reader.dispose()

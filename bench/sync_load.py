@@ -126,7 +126,7 @@ def _pg_stop(directory: Path) -> None:
 
 
 def _load(url: str, store: Path) -> None:
-    from coordtui.server import logic
+    from coordtui.server.baseline import load_baseline
     from coordtui.server.schema import create_schema, make_engines
     from coordtui.store.db import open_store
 
@@ -134,7 +134,7 @@ def _load(url: str, store: Path) -> None:
     create_schema(writer)
     source = open_store(store)
     try:
-        logic.load_baseline(writer, source)
+        load_baseline(writer, source)
     finally:
         source.dispose()
         writer.dispose()

@@ -152,15 +152,20 @@ class CoordApp(App):
         if not unsaved:
             await super().action_quit()
             return
-        from coordtui.screens.confirm import ConfirmScreen
-
-        self.push_screen(
-            ConfirmScreen(
-                "Quit? What you typed is not saved.",
-                f"{len(unsaved)} form(s) hold unsaved typing; n or Esc goes back.",
-            ),
+        self.ask(
+            "Quit? What you typed is not saved.",
+            f"{len(unsaved)} form(s) hold unsaved typing; n or Esc goes back.",
             lambda yes: yes and self.exit(),
         )
+
+    def ask(self, question: str, detail: str, then: Callable[[bool], Any]) -> None:
+        """A yes/no question over what is on show (y, n, Esc); ``then(answer)``.
+
+        Dialogs ask through here (leaving unsaved typing), so that screens/dialog.py, the
+        base of ConfirmScreen, need not import screens/confirm.py."""
+        from coordtui.screens.confirm import ConfirmScreen
+
+        self.push_screen(ConfirmScreen(question, detail), then)
 
     async def action_jump(self, mode: str) -> None:
         await self.action_go(mode)

@@ -180,7 +180,7 @@ def _demo(args, config) -> int:
 
     from coordtui.clock import clock_label
     from coordtui.config import demo_db_path
-    from coordtui.demo import DEFAULT_TIMEZONE, demo_clock, generate_demo
+    from coordtui.demo.clinic import DEFAULT_TIMEZONE, demo_clock, generate_demo
 
     path = args.db or (
         Path(os.environ["COORDTUI_DB"]) if os.environ.get("COORDTUI_DB") else demo_db_path()
@@ -231,7 +231,7 @@ def _is_demo_or_absent(path: Path) -> bool:
 def _seed(args, config) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from coordtui.demo import seed_store
+    from coordtui.demo.seed import seed_store
 
     path = config.db_path
     if path.exists() and path.stat().st_size > 0 and not args.force:

@@ -92,7 +92,7 @@ def _shown(url: str) -> str:
 
 
 def server(args, config) -> int:
-    from coordtui.server import logic
+    from coordtui.server import enrolment
     from coordtui.server.schema import create_schema, make_engines
 
     url = _url(args)
@@ -101,19 +101,19 @@ def server(args, config) -> int:
     create_schema(writer)
     if command == "enroll":
         try:
-            print(logic.make_enrol_code(writer, args.hours))
+            print(enrolment.make_enrol_code(writer, args.hours))
         except ValueError as exc:
             print(f"coordtui: {exc}", file=sys.stderr)
             return 2
         return 0
     if command == "revoke":
-        if logic.revoke(writer, args.client_id):
+        if enrolment.revoke(writer, args.client_id):
             print(f"Revoked {args.client_id}.", file=sys.stderr)
             return 0
         print(f"coordtui: no active workstation {args.client_id}.", file=sys.stderr)
         return 2
     if command == "clients":
-        for c in logic.clients(writer):
+        for c in enrolment.clients(writer):
             state = "revoked" if c["revoked_at"] else "active"
             # An enrolment that never synced: its answer may have been lost (a desk
             # that asked again has it now) or nobody finished setting the desk up.
@@ -143,13 +143,13 @@ def server(args, config) -> int:
 def _baseline(writer, args) -> int:
     import tempfile
 
-    from coordtui.server import logic
+    from coordtui.server.baseline import load_baseline
     from coordtui.store.db import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
         path = args.baseline
         if args.demo:
-            from coordtui.demo import generate_demo
+            from coordtui.demo.clinic import generate_demo
 
             path = Path(tmp) / "demo.db"
             generate_demo(path)
@@ -158,7 +158,7 @@ def _baseline(writer, args) -> int:
             return 2
         source = open_store(path)
         try:
-            copied = logic.load_baseline(writer, source)
+            copied = load_baseline(writer, source)
         except ValueError as exc:
             print(f"coordtui: {exc}", file=sys.stderr)
             return 2 if args.baseline else 0

@@ -17,7 +17,7 @@ import platformdirs
 
 from coordtui import APP_NAME
 from coordtui.domain.coverage import DEFAULT_CHECK_DAYS, MAX_CHECK_DAYS
-from coordtui.sync.protocol import HISTORY_DAYS
+from coordtui.replication.protocol import HISTORY_DAYS
 
 THEMES = ("default", "high-contrast", "monochrome")
 DATE_ORDERS = ("DMY", "MDY", "YMD")  # as coordtui.domain.dates (kept import-light here)

@@ -7,6 +7,7 @@ Service and SyncClient.  Nothing here is mocked.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,13 +22,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from coordtui.server import logic
+from coordtui.replication import rows
+from coordtui.replication.protocol import HISTORY_DAYS
+from coordtui.server import enrolment
+from coordtui.server.baseline import load_baseline
 from coordtui.server.schema import create_schema, make_engines
 from coordtui.service import Service
 from coordtui.store.db import open_store
-from coordtui.sync import rows
 from coordtui.sync.client import SyncClient
-from coordtui.sync.protocol import HISTORY_DAYS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,10 +115,10 @@ class ServerProcess:
         self.engine.dispose()
 
     def enrol_code(self) -> str:
-        return logic.make_enrol_code(self.engine)
+        return enrolment.make_enrol_code(self.engine)
 
     def load(self, store_engine) -> int:
-        return logic.load_baseline(self.engine, store_engine)
+        return load_baseline(self.engine, store_engine)
 
 
 class Workstation:
@@ -507,3 +509,19 @@ def clinic_thread_server(database_url: str, baseline_dir: Path) -> ThreadServer:
     b.close()
     srv.ids = ids
     return srv.start()
+
+
+@contextlib.contextmanager
+def small_clinic_server(directory: Path):
+    """A clinic (one provider open all day, two patients) on a loopback server in this
+    process; ``.ids`` names its rows (small_clinic)."""
+    srv = ThreadServer(sqlite_url(directory / "server.db"))
+    b, ids = small_clinic(directory / "baseline.db")
+    srv.load(b.engine)
+    b.close()
+    srv.start()
+    srv.ids = ids
+    try:
+        yield srv
+    finally:
+        srv.close()

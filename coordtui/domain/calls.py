@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 DIRECTIONS = ("in", "out")
 OUTCOMES = ("resolved", "callback needed", "left message", "no answer", "wrong number")
@@ -213,7 +214,7 @@ def day_summary(
     Booked counts every appointment of the day except ones entered in error;
     calls logged leave out amendments (a correction is not another call).
     """
-    per: dict[str, dict] = {}
+    per: dict[str, dict[str, Any]] = {}
     for a in appointments:
         if a.status == "entered_in_error":
             continue

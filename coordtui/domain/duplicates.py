@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import jellyfish
 from rapidfuzz import fuzz
@@ -89,7 +90,7 @@ def name_similarity(a: str, b: str) -> tuple[float, str]:
     return best, how
 
 
-def _given_forms(person: dict) -> list[tuple[str, bool]]:
+def _given_forms(person: dict[str, Any]) -> list[tuple[str, bool]]:
     """(normalised given-like name, is it the preferred name) for one person."""
     forms = [(norm_name(str(person.get("given_name") or "")), False)]
     preferred = norm_name(str(person.get("preferred_name") or ""))
@@ -98,7 +99,7 @@ def _given_forms(person: dict) -> list[tuple[str, bool]]:
     return forms
 
 
-def compare_names(new: dict, existing: dict) -> tuple[float, list[str]]:
+def compare_names(new: dict[str, Any], existing: dict[str, Any]) -> tuple[float, list[str]]:
     """Best name similarity 0-100 over straight, preferred and swapped readings."""
     new_family = norm_name(str(new.get("family_name") or ""))
     old_family = norm_name(str(existing.get("family_name") or ""))
@@ -145,7 +146,7 @@ def _dob(value: object, today: date) -> date | None:
     return dob
 
 
-def _phones(person: dict) -> set[str]:
+def _phones(person: dict[str, Any]) -> set[str]:
     """Digits of the person's numbers with their leading '+', if any."""
     out = set()
     for key in ("phone", "phone_alt"):
@@ -178,7 +179,7 @@ def _dob_near(a: date, b: date) -> bool:
     return OSA.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) == 1
 
 
-def score_candidate(new: dict, existing: dict, today: date) -> Match | None:
+def score_candidate(new: dict[str, Any], existing: dict[str, Any], today: date) -> Match | None:
     """Score ``existing`` as a possible duplicate of ``new``; None when below THRESHOLD.
 
     Both are dicts of patient fields (given_name, family_name, preferred_name,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
 from coordtui.domain.dates import read_date
 from coordtui.domain.phones import PhoneError, to_e164
@@ -142,7 +143,7 @@ def _one(name: str, raw: object, today: date, region: str) -> object:
         return bool(raw)
     if name == "copay_cents":
         try:
-            cents = int(raw or 0)
+            cents = int(cast(Any, raw) or 0)  # whatever the form held; refused below
         except (TypeError, ValueError):
             raise ValueError("Copay must be an amount like 20 or 20.50.") from None
         if cents < 0:
@@ -166,7 +167,8 @@ def guess_from_search(text: str, date_order: str, today: date) -> dict[str, obje
     """
     from coordtui.domain.dates import read_date
 
-    names, out = [], {}
+    names: list[str] = []
+    out: dict[str, object] = {}
     digits: list[str] = []
     for word in text.replace(",", " , ").split():
         found = read_date(word, date_order, today, past=True) if "dob" not in out else None

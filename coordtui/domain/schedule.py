@@ -81,7 +81,7 @@ class Session:
     start: int
     end: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         problem = _session_problem(self.start, self.end)
         if problem:
             raise ScheduleError([problem])
@@ -153,7 +153,7 @@ class WeeklyTemplate:
         return json.dumps(data)
 
 
-def parse_template(raw: str | Mapping) -> WeeklyTemplate:
+def parse_template(raw: str | Mapping[str, object]) -> WeeklyTemplate:
     """Validate a weekly template (JSON text or its decoded dict).
 
     Every problem is collected, each naming the day and session, so that a
@@ -187,7 +187,7 @@ def parse_template(raw: str | Mapping) -> WeeklyTemplate:
     return WeeklyTemplate(tuple(days))
 
 
-def _parse_day(name: str, value, problems: list[str]) -> list[Session]:
+def _parse_day(name: str, value: object, problems: list[str]) -> list[Session]:
     if not isinstance(value, list | tuple):
         problems.append(f'{name}: give a list of sessions like [["08:00", "12:00"]]')
         return []
@@ -229,7 +229,7 @@ class Closure:
     session: Session | None = None
     reason: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.last_day is not None and self.last_day < self.first_day:
             raise ScheduleError(
                 [f"Leave ends ({self.last_day.isoformat()}) before it starts "
@@ -280,7 +280,7 @@ class Interval:
     start: datetime
     end: datetime
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("Interval needs aware datetimes")
         object.__setattr__(self, "start", self.start.astimezone(UTC))
@@ -310,7 +310,7 @@ def availability(
     if not sessions:
         return []
     midnight = datetime(day.year, day.month, day.day)
-    offset = midnight.replace(tzinfo=zone).utcoffset()
+    offset = midnight.replace(tzinfo=zone).utcoffset() or timedelta(0)
     steady = offset == (midnight + timedelta(days=1)).replace(tzinfo=zone).utcoffset()
     base = (midnight - offset).replace(tzinfo=UTC)
     out = []

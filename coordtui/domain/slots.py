@@ -59,7 +59,9 @@ class AppointmentTypeError(ValueError):
         super().__init__("; ".join(self.problems))
 
 
-def appointment_type_problems(name: str, minutes: object, modalities: Iterable) -> list[str]:
+def appointment_type_problems(
+    name: str, minutes: object, modalities: Iterable[object]
+) -> list[str]:
     """Every problem with a type's fields, for a form to show at once."""
     problems = []
     label = name.strip() if isinstance(name, str) else ""
@@ -92,7 +94,7 @@ class AppointmentType:
     minutes: int
     modalities: frozenset[Modality] = frozenset(Modality)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         problems = appointment_type_problems(self.name, self.minutes, self.modalities)
         if problems:
             raise AppointmentTypeError(problems)
@@ -141,7 +143,7 @@ class Booked:
     end: datetime
     status: str = Status.BOOKED
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _require_aware(self.start, self.end)
         object.__setattr__(self, "start", self.start.astimezone(UTC))
         object.__setattr__(self, "end", self.end.astimezone(UTC))
@@ -266,7 +268,7 @@ def _require_aware(*moments: datetime) -> None:
             raise ValueError("booking times must be aware datetimes (UTC)")
 
 
-def _by_start(b: Booked):
+def _by_start(b: Booked) -> tuple[datetime, datetime, str]:
     return (b.start, b.end, b.id)
 
 
@@ -442,15 +444,15 @@ def nearest_alternatives(
         key=lambda item: (_FAR - item[0], item[1]),
     )  # fmt: skip
     nxt_after, nxt_before = next(after, None), next(before, None)
-    out = []
+    out: list[tuple[datetime, str, datetime]] = []
     while len(out) < limit and (nxt_after or nxt_before):
         take_before = nxt_before is not None and (
             nxt_after is None or around - nxt_before[0] <= nxt_after[0] - around
         )
-        if take_before:
+        if take_before and nxt_before is not None:  # (take_before implies it: for mypy)
             out.append(nxt_before)
             nxt_before = next(before, None)
-        else:
+        elif nxt_after is not None:
             out.append(nxt_after)
             nxt_after = next(after, None)
     out.sort()

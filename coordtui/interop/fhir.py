@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from coordtui.domain.days import db_text, local, parse_db
+from coordtui.domain.instants import iso_z
 from coordtui.domain.schedule import DAY_NAMES, Interval, WeeklyTemplate, zone_name
 from coordtui.domain.slots import DEFAULT_SLOT_MINUTES
 from coordtui.domain.status import FHIR_CODES, Status
@@ -219,7 +220,7 @@ def coverage(row: sqlite3.Row) -> Resource:
     resource: Resource = {"resourceType": "Coverage", "id": f"cov-{row['id']}"}
     if row["verified_at"]:
         resource["extension"] = [
-            {"url": VERIFIED_URL, "valueDateTime": _instant(parse_db(row["verified_at"]))}
+            {"url": VERIFIED_URL, "valueDateTime": iso_z(parse_db(row["verified_at"]))}
         ]
     resource["status"] = "active"
     if row["member_id"]:
@@ -275,14 +276,14 @@ def appointment(
     if row["priority"] == "urgent":
         resource["priority"] = 1  # unsignedInt, lower is sooner; routine stays unset (0)
     start, end = parse_db(row["start_utc"]), parse_db(row["end_utc"])
-    resource["start"] = _instant(start)
-    resource["end"] = _instant(end)
+    resource["start"] = iso_z(start)
+    resource["end"] = iso_z(end)
     minutes = int((end - start).total_seconds() // 60)
     if minutes >= 1:  # positiveInt
         resource["minutesDuration"] = minutes
     if slots:
         resource["slot"] = [{"reference": f"Slot/{slot_id}"} for slot_id in slots]
-    resource["created"] = _instant(parse_db(row["created_at"]))
+    resource["created"] = iso_z(parse_db(row["created_at"]))
     comments = []
     if walk_in:
         comments.append("walk-in")
@@ -345,7 +346,7 @@ def _plan_slots(conn: sqlite3.Connection, now: datetime, slot_days: int) -> _Slo
     avail = booking_reads.availability_by_provider(conn, setups, first_day, last_day, zone)
     setups = [s for s in setups if avail[s.id] or _has_hours(s.template)]
     busy = booking_reads.busy_by_provider(conn, [s.id for s in setups], lo, hi)
-    horizon = {"start": _instant(lo), "end": _instant(hi)}
+    horizon = {"start": iso_z(lo), "end": iso_z(hi)}
     # Providers share the clinic's grid, so a few hundred instants recur across many
     # slots: format each once (instant text, id part).
     texts: dict[datetime, tuple[str, str]] = {}
@@ -417,7 +418,7 @@ def _grid(
 
 
 def _texts(moment: datetime) -> tuple[str, str]:
-    return _instant(moment), f"{moment:%Y%m%dT%H%M}"
+    return iso_z(moment), f"{moment:%Y%m%dT%H%M}"
 
 
 def _clinic_zone(conn: sqlite3.Connection) -> tzinfo | None:
@@ -457,12 +458,7 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
 
 
 def _meta(row: sqlite3.Row) -> Resource:
-    return {"versionId": str(row["version"]), "lastUpdated": _instant(parse_db(row["updated_at"]))}
-
-
-def _instant(moment: datetime) -> str:
-    """ISO 8601 in UTC with 'Z', as FHIR instants and dateTimes want."""
-    return moment.isoformat().replace("+00:00", "Z")
+    return {"versionId": str(row["version"]), "lastUpdated": iso_z(parse_db(row["updated_at"]))}
 
 
 # One encoder for all resources: json.dumps would build a new one per call.

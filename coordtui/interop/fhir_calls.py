@@ -13,6 +13,7 @@ import sqlite3
 from datetime import UTC
 
 from coordtui.domain.days import parse_db
+from coordtui.domain.instants import iso_z
 
 AMENDS_URL = "urn:coordtui:amends"
 REASON_SYSTEM = "urn:coordtui:call-reason"
@@ -21,7 +22,7 @@ OUTCOME_SYSTEM = "urn:coordtui:call-outcome"
 
 def _instant(value: str | None) -> str | None:
     moment = parse_db(value)
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if moment is None else iso_z(moment)
 
 
 def _ref(kind: str, key: str) -> dict:

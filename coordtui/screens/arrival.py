@@ -28,9 +28,9 @@ from coordtui.domain.coverage import (
 from coordtui.domain.days import local
 from coordtui.domain.patient import read_money_cents
 from coordtui.domain.text import clean
+from coordtui.read_models.coverage import VisitCoverage
+from coordtui.read_models.queue import QueueRow
 from coordtui.screens.dialog import SavingDialog
-from coordtui.store.coverage_reads import VisitCoverage
-from coordtui.store.reads import QueueRow
 from coordtui.widgets.safe_input import SafeInput
 
 

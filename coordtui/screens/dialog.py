@@ -91,13 +91,13 @@ class SavingDialog(ModalScreen):
 
     def action_cancel(self) -> None:
         """Esc: leave; if something was typed, ask first (it would be lost)."""
-        from coordtui.screens.confirm import ConfirmScreen
-
         if not self.has_unsaved_work():
             self.dismiss(None)
             return
-        self.app.push_screen(
-            ConfirmScreen("Discard what you typed?", "n or Esc goes back to it."),
+        # Asked through the app: the question is itself a SavingDialog (screens/confirm.py).
+        self.app.ask(
+            "Discard what you typed?",
+            "n or Esc goes back to it.",
             lambda yes: yes and self.dismiss(None),
         )
 

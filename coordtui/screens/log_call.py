@@ -189,3 +189,32 @@ class LogCallScreen(SavingDialog):
                 due,
             )
         )
+
+
+def log_call_for(app, patient_id: str, who: Text, appointment_id: str | None, after) -> None:
+    """c from anywhere: the dialog saves itself (a refusal stays in it, with what was typed)."""
+
+    def save(request):
+        return lambda: app.service.log_call(
+            patient_id,
+            request.direction,
+            request.who_kind,
+            request.who_name,
+            request.reason,
+            request.outcome,
+            request.note,
+            appointment_id=appointment_id,
+            callback_due=request.callback_due,
+        )
+
+    def saved(result) -> None:
+        if result is None:
+            return
+        note = "Call logged."
+        if result.get("capped"):
+            note += " The note was very long and was cut to 4,000 characters."
+        app.notify(note, markup=False)
+        if after:
+            after()
+
+    app.push_screen(LogCallScreen(who, app.service.now(), save=save), saved)

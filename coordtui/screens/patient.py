@@ -198,7 +198,7 @@ class PatientScreen(Screen):
         return line
 
     def action_log_call(self) -> None:
-        from coordtui.screens.calls import log_call_for
+        from coordtui.screens.log_call import log_call_for
 
         if self.record is not None:
             name = Text(clean(f"{self.record.family_name}, {self.record.given_name}"))

@@ -7,7 +7,6 @@ the app's single writer thread so key presses apply in the order typed.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, timedelta
 
 from rich.text import Text
@@ -18,82 +17,21 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from coordtui.domain.days import format_day, format_dob, local
-from coordtui.domain.status import (
-    LABELS,
-    NEEDS_CONFIRM,
-    SYMBOLS,
-    TRANSITIONS,
-    Status,
-    not_now,
-)
-from coordtui.domain.text import clean, fold
-from coordtui.domain.waits import compute_wait
-from coordtui.screens.confirm import ConfirmScreen
+from coordtui.domain.days import local
+from coordtui.domain.status import LABELS, TRANSITIONS, Status, not_now
+from coordtui.domain.text import fold
+from coordtui.read_models.queue import QueueRow
 from coordtui.screens.keys import day_bindings
-from coordtui.screens.naming import visit_text
-from coordtui.screens.reason import CANCEL, HAND_OFF, IN_ERROR, ReasonScreen
-from coordtui.screens.waitlist_offer import offer_waitlist
-from coordtui.screens.walk_in import WalkInScreen
+from coordtui.screens.queue_lines import QueueLines
+from coordtui.screens.queue_writes import QueueWrites
 from coordtui.screens.why import ExplainsDisabledKeys
-from coordtui.store.reads import QueueRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.key_footer import KeyFooter
-from coordtui.widgets.line_fit import by_priority, first_fit
-from coordtui.widgets.queue_table import QueueTable, coverage_words, patient_label
+from coordtui.widgets.queue_table import QueueTable, patient_label
 from coordtui.widgets.safe_input import SafeInput
 
-CANCEL_REASONS = [
-    "Patient request",
-    "Patient unwell / in hospital",
-    "Provider unavailable",
-    "Booked in error",
-    "Rescheduled",
-]
-ERROR_REASONS = ["Wrong patient", "Duplicate booking", "Test entry"]
-VERBS = {
-    Status.ARRIVED: "arrive",
-    Status.IN_ROOM: "to room",
-    Status.DONE: "done",
-    Status.NO_SHOW: "no-show",
-    Status.CANCELLED: "cancel",
-    Status.LEFT: "left unseen",
-    Status.ENTERED_IN_ERROR: "in error",
-}
-# Most useful first: the counts line is cut at the right edge on narrow terminals.
-COUNT_ORDER = (
-    Status.ARRIVED,
-    Status.IN_ROOM,
-    Status.BOOKED,
-    Status.DONE,
-    Status.NO_SHOW,
-    Status.LEFT,
-    Status.CANCELLED,
-    Status.ENTERED_IN_ERROR,
-)
-# Shorter words for the counts line on a narrow terminal.
-SHORT_LABELS = {
-    Status.ARRIVED: "arrived",
-    Status.IN_ROOM: "in room",
-    Status.BOOKED: "booked",
-    Status.DONE: "done",
-    Status.NO_SHOW: "no-show",
-    Status.LEFT: "left",
-    Status.CANCELLED: "canc.",
-    Status.ENTERED_IN_ERROR: "error",
-}
-STATUS_KEYS = {
-    Status.ARRIVED: "a",
-    Status.IN_ROOM: "r",
-    Status.DONE: "d",
-    Status.NO_SHOW: "n",
-    Status.CANCELLED: "x",
-    Status.LEFT: "l",
-    Status.ENTERED_IN_ERROR: "e",
-}
 
-
-class QueueScreen(ExplainsDisabledKeys, Screen):
+class QueueScreen(QueueLines, QueueWrites, ExplainsDisabledKeys, Screen):
     CSS_PATH = "queue.tcss"
     HELP_NOTES = (
         "Keys act on the highlighted row; a greyed one does not apply to its status.",
@@ -249,120 +187,6 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         if self.rows is not None:
             self._render_table()
 
-    # ------------------------------------------------------------ painting
-
-    def _render_daybar(self) -> None:
-        width = self.size.width - 2
-        text = Text()
-        text.append(format_day(self.day), style="bold")
-        if self.day == self.service.today():
-            text.append(" (today)")
-        if self.provider_filter:
-            name = next(
-                (r.provider for r in self.rows if r.provider_id == self.provider_filter), None
-            ) or next(
-                (p.short_name for p in self.service.providers() if p.id == self.provider_filter),
-                "?",
-            )
-            text.append("  provider: ")
-            text.append(clean(name), style="bold")
-        if self.text_filter:
-            text.append("  filter: ")
-            text.append(clean(self.text_filter), style="bold")
-        if self.privacy:
-            text.append("  [privacy]", style="bold")
-        legend = "  [ ] day  t today  p provider  f filter  v privacy"
-        room = width - text.cell_len
-        if room >= len(legend):
-            text.append(" " * (room - len(legend)) + legend, style="dim")
-        text.append("\n")
-        text.append_text(self._counts_line(width))
-        self.query_one("#daybar", Static).update(text, layout=False)  # fixed height
-
-    def _counts_line(self, width: int) -> Text:
-        """Every status's count, and first the long waits; shorter words when narrow."""
-        visible = self._visible()
-        counts = Counter(Status(r.status) for r in visible)
-        now, alert = self.service.now(), self.config.wait_alert_minutes
-        long_waits = sum(
-            1
-            for r in visible
-            if compute_wait(Status(r.status), r.arrived_at, r.status_since, now, alert).long
-        )
-        shown = [s for s in COUNT_ORDER if counts[s] or s in (Status.ARRIVED, Status.BOOKED)]
-        forms = []
-        symbols_only = Text()  # the last resort: every count, by symbol (the legend in F1)
-        for words, short, gap in ((LABELS, False, "  "), (SHORT_LABELS, True, " ")):
-            line = Text()
-            if long_waits:  # first: never the part that gives way
-                alarm = f"!{long_waits} ≥{alert}m" if short else f"!{long_waits} waiting ≥{alert}m"
-                line.append(alarm, style="bold reverse")
-                line.append(gap)
-            line.append(
-                gap.join(
-                    f"{SYMBOLS[s]}{counts[s]} {words[s]}"
-                    if short
-                    else f"{SYMBOLS[s]} {words[s]} {counts[s]}"
-                    for s in shown
-                )
-            )
-            forms.append(line)
-        if long_waits:
-            symbols_only.append(f"!{long_waits}", style="bold reverse")
-            symbols_only.append(" ")
-        symbols_only.append(" ".join(f"{SYMBOLS[s]}{counts[s]}" for s in shown))
-        return first_fit(width, *forms, symbols_only)
-
-    def _render_detail(self) -> None:
-        """Two lines on the highlighted visit: who and when never give way; notes may."""
-        row = self.query_one(QueueTable).selected
-        width = self.size.width - 2
-        if row is None:
-            detail = Text(
-                "No appointments" + (" match the filter." if self.rows else " on this day.")
-            )
-            detail.append("  w = add walk-in", style="bold")
-            self.query_one("#detail", Static).update(detail, layout=False)
-            return
-        zone = self.service.zone
-        when = Text(
-            f"{local(row.start, zone):%H:%M}-{local(row.end, zone):%H:%M} {clean(row.provider)}"
-        )
-        parts = [(0, Text(patient_label(row, self.privacy), style="bold")), (0, when)]
-        if not self.privacy:
-            parts.insert(1, (0, Text(clean(row.record_number))))
-            parts.insert(1, (1, Text(format_dob(row.dob, self.service.today()))))
-        parts.append((2, Text(clean(row.type))))
-        notes = []
-        if row.priority == "urgent":
-            notes.append((1, "URGENT"))
-        if row.kind == "walk_in":
-            notes.append((2, "walk-in"))
-        if row.interpreter_needed:
-            notes.append((1, "interpreter"))
-        if row.flags:
-            notes.append((2, clean(row.flags)))
-        days = self.config.coverage_check_days
-        if coverage := coverage_words(row, self.service.today(), self.service.zone, days):
-            notes.append((1, coverage))
-        if row.hand_off:
-            notes.append((1, f"hand-off: {clean(row.hand_off)}"))
-        if row.cancel_reason:
-            notes.append((1, f"reason: {clean(row.cancel_reason)}"))
-        if row.reason:
-            notes.append((3, clean(row.reason)))
-        nxt = sorted(
-            f"{STATUS_KEYS[s]} {VERBS[s]}"
-            for s in TRANSITIONS[Status(row.status)]
-            if s in STATUS_KEYS and not self._not_now(row, s)
-        )
-        keys = Text("Next: " + (", ".join(nxt) if nxt else "none (u undoes)"), style="dim")
-        second = [(p, Text(n)) for p, n in notes] + [(4, keys)]
-        detail = by_priority(width, parts)
-        detail.append("\n")
-        detail.append_text(by_priority(width, second, sep=" · "))
-        self.query_one("#detail", Static).update(detail, layout=False)  # fixed height
-
     @on(QueueTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._render_detail()
@@ -419,113 +243,6 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         visit_day = local(row.start, service.zone).date()
         return not_now(target, visit_day, service.today(), row.start > service.now())
 
-    def _visit(self, row: QueueRow) -> Text:
-        """Whose visit, when, with whom: every dialog that acts on a row names it so."""
-        return visit_text(
-            Text(patient_label(row, self.privacy)),
-            row.start,
-            row.provider,
-            self.service.zone,
-            row.end,
-        )
-
-    def action_status(self, target: str) -> None:
-        row = self._selected()
-        status = Status(target)
-        if row is None or status not in TRANSITIONS[Status(row.status)]:
-            return
-        if self._not_now(row, status):
-            return
-        if status in (Status.CANCELLED, Status.ENTERED_IN_ERROR):
-            cancel = status == Status.CANCELLED
-            self.app.push_screen(
-                ReasonScreen(
-                    "Cancel this appointment? Why:" if cancel else "Mark entered in error? Why:",
-                    CANCEL_REASONS if cancel else ERROR_REASONS,
-                    self._visit(row),
-                    CANCEL if cancel else IN_ERROR,
-                    save=lambda reason: self._status_job(row, status, reason),
-                ),
-                lambda result: self._written(result, f"{LABELS[status]}."),
-            )
-        elif status in NEEDS_CONFIRM:
-            self.app.push_screen(
-                ConfirmScreen(
-                    f"Mark {LABELS[status].lower()}?",
-                    self._visit(row),
-                    save=lambda: self._status_job(row, status, ""),
-                ),
-                lambda result: self._written(result, f"{LABELS[status]}."),
-            )
-        elif status == Status.ARRIVED and self._coverage_on():
-            self._arrival_step(row, Text(patient_label(row, self.privacy)))
-        else:
-            self._write(self._status_job(row, status, ""), f"{LABELS[status]}.")
-
-    def _coverage_on(self) -> bool:
-        """Arrival goes through the coverage step unless the clinic turned it off (0)."""
-        return self.config.coverage_check_days > 0
-
-    def _arrival_step(self, row: QueueRow, name: Text) -> None:
-        """`a` with the coverage check on: the dialog saves the arrival itself (check_in)."""
-        from coordtui.screens.arrival import ArrivalScreen
-
-        self.app.push_screen(
-            ArrivalScreen(row, name, self.privacy), lambda result: self._written(result, "")
-        )
-
-    def _status_job(self, row: QueueRow, status: Status, reason: str):
-        if status == Status.CANCELLED:  # a freed slot may go to the waitlist
-            return self._job(row.id, lambda: self._cancel_and_offer(row.id, reason))
-        return self._job(row.id, lambda: self.service.set_status(row.id, status.value, reason))
-
-    def _cancel_and_offer(self, appointment_id: str, reason: str) -> dict:
-        result = self.service.cancel(appointment_id, reason)
-        if result.get("offers"):
-            self.app.call_from_thread(
-                offer_waitlist,
-                self.app,
-                result["freed"],
-                result["offers"][0],
-                lambda _result: self.reload(),
-            )
-        return result
-
-    def action_undo(self) -> None:
-        row = self._selected()
-        if row is not None:
-            self._write(
-                self._job(row.id, lambda: self.service.undo_status(row.id)),
-                "Undone (recorded as a correction).",
-            )
-
-    def _job(self, appointment_id: str | None, fn):
-        """A write for the writer thread that reads the committed row back, so the screen
-        shows what was stored."""
-
-        def run() -> dict:
-            result = fn()
-            changed = result.get("appointment_id") or appointment_id
-            return {**result, "row": self.service.queue_row(changed) if changed else None}
-
-        return run
-
-    def _write(self, job, note: str) -> None:
-        """Run a job (from ``_job``) on the writer thread; then show the committed row."""
-
-        def done(result: dict | None, error: str | None) -> None:
-            if error:
-                self.post_message(self.Written(None, error, None))
-            else:
-                self._written(result, note)
-
-        self.app.write(job, done)
-
-    def _written(self, result: dict | None, note: str) -> None:
-        """A dialog or a key saved: show it (None: the dialog was left, nothing changed)."""
-        if result is not None:
-            self.post_message(self.Written(result.get("row"), None, note))
-
     def on_queue_screen_written(self, message: Written) -> None:
         if message.error:
             self.app.notify(
@@ -555,7 +272,7 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
             )
 
     def action_log_call(self) -> None:
-        from coordtui.screens.calls import log_call_for
+        from coordtui.screens.log_call import log_call_for
 
         row = self._selected()
         if row is not None:
@@ -580,48 +297,6 @@ class QueueScreen(ExplainsDisabledKeys, Screen):
         from coordtui.screens.day_summary import DaySummaryScreen
 
         self.app.push_screen(DaySummaryScreen(self.day))
-
-    def action_hand_off(self) -> None:
-        """A short note for the care team on this visit ("needs interpreter", "wheelchair")."""
-        row = self._selected()
-        if row is None:
-            return
-        presets = ["Needs interpreter", "Wheelchair", "Hard of hearing", "Bring to room 2"]
-        self.app.push_screen(
-            ReasonScreen(
-                "Hand-off note for the care team",
-                presets,
-                self._visit(row),
-                HAND_OFF,
-                save=lambda note: self._job(
-                    row.id, lambda: self.service.add_hand_off(row.id, note)
-                ),
-            ),
-            lambda result: self._written(result, "Hand-off noted."),
-        )
-
-    def action_walk_in(self) -> None:
-        self.app.push_screen(
-            WalkInScreen(
-                self.service.providers(),
-                self.provider_filter,
-                save=lambda request: self._job(
-                    None,
-                    lambda: self.service.add_walk_in(
-                        request.patient_id, request.provider_id, request.reason, request.priority
-                    ),
-                ),
-            ),
-            self._walk_in_added,
-        )
-
-    def _walk_in_added(self, result: dict | None) -> None:
-        if result is None:
-            return
-        self._land_on = result.get("appointment_id")  # the cursor goes to the new row
-        if self.day != self.service.today():
-            self._go_to(self.service.today())
-        self._written(result, "Walk-in added to today's queue.")
 
     def action_day(self, delta: int) -> None:
         self._go_to(self.day + timedelta(days=delta))

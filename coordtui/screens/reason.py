@@ -53,6 +53,16 @@ AMEND = Wording(
     enter="save the amendment",
 )
 
+# Common reasons offered for a cancellation and for an entry made in error.
+CANCEL_REASONS = [
+    "Patient request",
+    "Patient unwell / in hospital",
+    "Provider unavailable",
+    "Booked in error",
+    "Rescheduled",
+]
+ERROR_REASONS = ["Wrong patient", "Duplicate booking", "Test entry"]
+
 
 class ReasonScreen(SavingDialog):
     """Enter saves (a typed text, or the highlighted common one); Escape goes back."""

@@ -21,9 +21,9 @@ from textual.widgets import Label
 from coordtui.domain.days import format_day
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
+from coordtui.read_models.calls import RecallRow
 from coordtui.screens.confirm import ConfirmScreen
 from coordtui.screens.why import ExplainsDisabledKeys
-from coordtui.store.call_reads import RecallRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
 from coordtui.widgets.key_footer import KeyFooter
@@ -183,7 +183,7 @@ class RecallsScreen(ExplainsDisabledKeys, Screen):
             self.app.push_screen(PatientScreen(recall.patient_id))
 
     def action_log_call(self) -> None:
-        from coordtui.screens.calls import log_call_for
+        from coordtui.screens.log_call import log_call_for
 
         recall = self._selected()
         if recall:

@@ -19,8 +19,8 @@ from textual.widgets import Label
 from coordtui.domain.days import format_day
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
+from coordtui.read_models.booking import WaitlistRow
 from coordtui.screens.why import ExplainsDisabledKeys
-from coordtui.store.booking_reads import WaitlistRow
 from coordtui.widgets.clinic_header import ClinicHeader
 from coordtui.widgets.columns import Column
 from coordtui.widgets.key_footer import KeyFooter

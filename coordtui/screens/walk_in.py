@@ -27,8 +27,8 @@ from textual.widgets.option_list import Option
 from coordtui.domain.days import format_dob
 from coordtui.domain.phones import display as phone_display
 from coordtui.domain.text import clean
+from coordtui.read_models.queue import ProviderInfo
 from coordtui.screens.dialog import Job, SavingDialog
-from coordtui.store.reads import ProviderInfo
 from coordtui.widgets.safe_input import SafeInput
 
 MATCHES = 6

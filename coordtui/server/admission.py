@@ -15,7 +15,7 @@ import os
 import random
 from contextlib import contextmanager
 
-# Places per process.  Pushes wait for the one writer (coordtui.server.logic.WRITE_LOCK)
+# Places per process.  Pushes wait for the one writer (coordtui.server.changelog.WRITE_LOCK)
 # in a worker thread: more than a few waiting would take the threads pulls need (the
 # sync_load benchmark: p99 4 s with 32, 1.4 s with 4).  Pulls are mostly cached reads.
 PUSH_PLACES, PULL_PLACES = 4, 24

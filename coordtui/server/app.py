@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import logging
 import os
 import re
 import zlib
@@ -40,11 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coordtui import __version__
 from coordtui.mutations import MUTATIONS
-from coordtui.server import logic
-from coordtui.server.admission import Admission, Busy
-from coordtui.server.limits import FAILURES_PER_MINUTE, FailureLimiter
-from coordtui.server.schema import create_schema, make_engines, meta, srv_client
-from coordtui.sync.protocol import (
+from coordtui.replication.protocol import (
     MAX_BATCH,
     MAX_BODY,
     PROTOCOL_HEADER,
@@ -52,9 +49,14 @@ from coordtui.sync.protocol import (
     SCHEMA_HEADER,
     SYNC_SCHEMA,
 )
+from coordtui.server import enrolment, pulling, pushing
+from coordtui.server.admission import Admission, Busy
+from coordtui.server.cursors import decode_cursor
+from coordtui.server.limits import FAILURES_PER_MINUTE, FailureLimiter
+from coordtui.server.schema import BIGINT, create_schema, make_engines, meta, srv_client
 
+log = logging.getLogger("coordtui.server")  # ids and counts only: never patient data
 ACCEPTED_SCHEMAS = {SYNC_SCHEMA, SYNC_SCHEMA - 1}
-BIGINT = logic.BIGINT  # ids and counters are 64-bit in both databases
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -67,7 +69,7 @@ class Refused(Exception):
 class RegisterBody(BaseModel):
     code: Annotated[StrictStr, Field(max_length=64)]
     name: Annotated[StrictStr, Field(max_length=100)] = ""
-    # The token secret the workstation chose (coordtui.server.logic.register).
+    # The token secret the workstation chose (coordtui.server.enrolment.register).
     key: (
         Annotated[StrictStr, Field(min_length=32, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
         | None
@@ -99,7 +101,7 @@ class PushBody(BaseModel):
 class PullBody(BaseModel):
     cursor: Annotated[StrictStr, Field(max_length=2000)] | None = None
     pending_from: Annotated[StrictInt, Field(ge=0, le=BIGINT)] | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=5000)] = logic.PAGE_ROWS
+    limit: Annotated[StrictInt, Field(ge=1, le=5000)] = pulling.PAGE_ROWS
     want_remaining: StrictBool = False
     # Days of past appointments a bootstrap sends (0: all); only read when one starts.
     history_days: Annotated[StrictInt, Field(ge=0, le=36500)] = 0
@@ -248,7 +250,7 @@ def create_app(database_url: str) -> FastAPI:
     @app.exception_handler(Exception)
     async def _crashed(request: Request, exc: Exception) -> JSONResponse:
         # The type only: messages may quote data.
-        logic.log.error("answered 500 to %s (%s)", request.url.path[:80], type(exc).__name__)
+        log.error("answered 500 to %s (%s)", request.url.path[:80], type(exc).__name__)
         return JSONResponse(
             {"error": f"Server error ({type(exc).__name__}); nothing was applied."},
             status_code=500,
@@ -258,7 +260,7 @@ def create_app(database_url: str) -> FastAPI:
     app.state.limiter = limiter
     admission = Admission.from_env()
     app.state.admission = admission
-    pages = logic.PageCache()
+    pages = pulling.PageCache()
 
     @contextlib.contextmanager
     def place(kind: str):
@@ -291,11 +293,11 @@ def create_app(database_url: str) -> FastAPI:
 
         def check() -> str:
             with reader.connect() as conn:
-                return logic.authenticate(conn, token)
+                return enrolment.authenticate(conn, token)
 
         try:
             return await run_in_threadpool(check)
-        except logic.AuthError as exc:
+        except enrolment.AuthError as exc:
             limiter.failed(_address(request), "token check")
             raise Refused(401, str(exc)) from exc
 
@@ -324,9 +326,9 @@ def create_app(database_url: str) -> FastAPI:
         body = _parse(RegisterBody, await _body(request, REGISTER_BODY))
         try:
             client_id, token = await run_in_threadpool(
-                logic.register, writer, body.code, body.name, body.key
+                enrolment.register, writer, body.code, body.name, body.key
             )
-        except logic.AuthError as exc:
+        except enrolment.AuthError as exc:
             limiter.failed(_address(request), "enrolment")
             raise Refused(403, str(exc)) from exc
         return {"client_id": client_id, "token": token}
@@ -354,11 +356,11 @@ def create_app(database_url: str) -> FastAPI:
         if not batch:
             return {"results": [], "last_mutation_id": await run_in_threadpool(_last, client_id)}
         pushed = [
-            logic.Pushed(m.id, m.name, m.args, m.client_time, m.actor, m.recovered) for m in batch
+            pushing.Pushed(m.id, m.name, m.args, m.client_time, m.actor, m.recovered) for m in batch
         ]
         try:
-            return await run_in_threadpool(logic.push, writer, client_id, pushed)
-        except logic.GapError as exc:
+            return await run_in_threadpool(pushing.push, writer, client_id, pushed)
+        except pushing.GapError as exc:
             raise Refused(409, f"{exc}; nothing was applied.", expected=exc.expected) from exc
         except Exception as exc:
             if not _bad_arguments(exc):
@@ -378,13 +380,13 @@ def create_app(database_url: str) -> FastAPI:
     async def _pull(request: Request) -> Response:
         client_id = await _client(request)
         body = _parse(PullBody, await _body(request))
-        if body.cursor and logic.decode_cursor(body.cursor) is None:
+        if body.cursor and decode_cursor(body.cursor) is None:
             raise Refused(400, "The sync cursor is not one this server issued.")
         gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
 
         def answer() -> Response:
-            logic.touch(writer, client_id)
-            meta, changes = logic.pull_raw(
+            enrolment.touch(writer, client_id)
+            meta, changes = pulling.pull_raw(
                 reader,
                 client_id,
                 body.cursor,
@@ -396,7 +398,7 @@ def create_app(database_url: str) -> FastAPI:
             )
             # Built by hand: the rows are JSON already (a cached page is encoded once),
             # and FastAPI's encoder would walk every value of every row again.
-            raw = logic.wire_json(meta)[:-1] + b',"changes":' + changes + b"}"
+            raw = pulling.wire_json(meta)[:-1] + b',"changes":' + changes + b"}"
             headers = {}
             if gzip_ok and len(raw) >= 1024:
                 raw = gzip.compress(raw, compresslevel=5)

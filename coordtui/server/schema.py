@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -31,10 +32,11 @@ from sqlalchemy import (
 )
 from sqlmodel import SQLModel
 
+from coordtui.replication.rows import SYNCED
 from coordtui.store.files import SCHEMA_VERSION, ensure_private_file
-from coordtui.sync.rows import SYNCED
 
 SERVER_SCHEMA = 1
+BIGINT = 2**63 - 1  # sequence numbers and ids are 64-bit in both databases
 server_meta = MetaData()
 
 srv_meta = Table(
@@ -194,3 +196,8 @@ def create_schema(engine: Engine) -> None:
 
 def meta(conn, key: str) -> str | None:
     return conn.execute(text("SELECT value FROM srv_meta WHERE key = :k"), {"k": key}).scalar()
+
+
+def utcnow() -> datetime:
+    """Now as the server's DateTime columns hold instants: naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -12,7 +12,6 @@ Every function takes the connection first (``Reads.run(fn, *args)``).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
@@ -30,7 +29,14 @@ from coordtui.domain.slots import (
     free_slots,
 )
 from coordtui.domain.status import ACTIVE
-from coordtui.store.reads import _QUEUE_SQL, QueueRow, _queue_row
+from coordtui.read_models.booking import (
+    BookingLinks,
+    DayGrid,
+    ExceptionRow,
+    ProviderSetup,
+    WaitlistRow,
+)
+from coordtui.store.reads import _QUEUE_SQL, _queue_row
 
 ACTIVE_STATUSES: tuple[str, ...] = tuple(sorted(s.value for s in ACTIVE))
 # No appointment is longer than this, so "starts after start - MAX_SPAN" bounds an
@@ -101,18 +107,6 @@ def appointment_types(conn: sqlite3.Connection) -> list[AppointmentType]:
 
 
 # --------------------------------------------------------- providers
-
-
-@dataclass(frozen=True)
-class ProviderSetup:
-    """What the finder needs of a provider."""
-
-    id: str
-    short_name: str
-    template: WeeklyTemplate
-    slot_minutes: int
-    allowance: int
-    active: bool
 
 
 def provider_setups(
@@ -293,19 +287,6 @@ def next_free_slots(
 # ---------------------------------------------------------- day grid
 
 
-@dataclass(frozen=True)
-class DayGrid:
-    """One provider's day: working sessions, appointments on it, and free slots from now."""
-
-    provider_id: str
-    day: date
-    sessions: list[Interval]
-    appointments: list[QueueRow]  # every status, overlapping the day, by start
-    free: list[Slot]  # bookable slots of ``slot_minutes`` on the provider's grid
-    slot_minutes: int = DEFAULT_SLOT_MINUTES
-    allowance: int = 0
-
-
 def day_grid(
     conn: sqlite3.Connection,
     zone: tzinfo,
@@ -352,27 +333,6 @@ def _aware(moment: datetime) -> datetime:
 
 
 # ----------------------------------------------------------- waitlist
-
-
-@dataclass(frozen=True)
-class WaitlistRow:
-    id: str
-    patient_id: str
-    given_name: str
-    family_name: str
-    record_number: str
-    phone: str
-    type_name: str
-    provider_id: str | None
-    provider: str  # short name, "" for any provider
-    earliest: date
-    latest: date
-    priority: str
-    note: str
-    status: str
-    created_at: datetime | None
-    appointment_id: str | None
-    version: int
 
 
 _WAITLIST_SQL = """
@@ -446,17 +406,6 @@ def waitlist_matching(conn: sqlite3.Connection, slot: Slot, zone: tzinfo) -> lis
 # -------------------------------------------------------------- links
 
 
-@dataclass(frozen=True)
-class BookingLinks:
-    """Where an appointment came from and went to (reschedules), its series, any override."""
-
-    appointment_id: str
-    series_id: str | None
-    rescheduled_from: str | None
-    rescheduled_to: str | None
-    override_by: str
-
-
 def booking_links(conn: sqlite3.Connection, appointment_id: str) -> BookingLinks:
     row = conn.execute(
         "SELECT series_id, rescheduled_from, rescheduled_to, override_by "
@@ -476,18 +425,6 @@ def series_appointments(conn: sqlite3.Connection, series_id: str) -> list[str]:
         (series_id,),
     ).fetchall()
     return [r[0] for r in rows]
-
-
-@dataclass(frozen=True)
-class ExceptionRow:
-    id: str
-    provider_id: str
-    first_day: date
-    last_day: date
-    start_time: str | None
-    end_time: str | None
-    kind: str
-    reason: str
 
 
 def schedule_exceptions(

@@ -8,77 +8,13 @@ Notes come back exactly as stored; screens pass them through ``clean()``.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from coordtui.domain import calls as rules
 from coordtui.domain.days import day_bounds_utc, db_text, parse_db
+from coordtui.read_models.calls import CallbackRow, CallRow, RecallRow, ReminderRow
 
 EXCERPT = 80  # characters of a note shown in the callback list
-
-
-@dataclass(frozen=True)
-class CallRow:
-    id: str
-    patient_id: str
-    given_name: str
-    family_name: str
-    appointment_id: str | None
-    direction: str
-    who_kind: str
-    who_name: str
-    reason: str
-    outcome: str
-    note: str
-    at: datetime
-    actor: str
-    amends: str | None
-    amended_by: tuple[str, ...]  # ids of the corrections to this note, oldest first
-
-
-@dataclass(frozen=True)
-class CallbackRow:
-    id: str
-    patient_id: str
-    given_name: str
-    family_name: str
-    phone: str
-    due_at: datetime  # when it is due now (a snooze moves it later)
-    assignee: str
-    priority: str
-    state: str  # overdue | due | later | done
-    note: str  # excerpt of the latest wording of the call note
-    call_note_id: str | None
-    snoozed_until: datetime | None
-    version: int
-    created_by: str
-
-
-@dataclass(frozen=True)
-class ReminderRow:
-    appointment_id: str
-    patient_id: str
-    given_name: str
-    family_name: str
-    phone: str
-    preferred_language: str
-    start: datetime
-    provider: str
-    type: str
-    reminded: bool  # a reminder call was already logged for this visit
-    last_outcome: str  # the latest reminder call's outcome, "" if none
-
-
-@dataclass(frozen=True)
-class RecallRow:
-    id: str
-    patient_id: str
-    given_name: str
-    family_name: str
-    phone: str
-    due_date: date
-    reason: str
-    status: str
 
 
 _CALL_SQL = """

@@ -6,47 +6,9 @@ Plain sqlite3, like coordtui.store.reads, so the dialog opens without the ORM.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
-from datetime import datetime
 
 from coordtui.domain.days import parse_db
-
-
-@dataclass(frozen=True)
-class LastCheck:
-    """The patient's latest coverage verification."""
-
-    at: datetime
-    actor: str
-    payer: str
-    member_id: str
-
-
-@dataclass(frozen=True)
-class VisitCoverage:
-    """A visit's coverage as the arrival step shows it.
-
-    ``payer``/``member_id``/``copay_cents`` are the patient record's now;
-    ``collected_cents`` is what was already taken for this visit (an arrival
-    undone and done again must not ask twice).
-    """
-
-    appointment_id: str
-    patient_id: str
-    payer: str
-    member_id: str
-    copay_cents: int
-    last_check: LastCheck | None
-    collected_cents: int
-
-    @property
-    def on_file(self) -> bool:
-        return bool(self.payer)
-
-    @property
-    def copay_left(self) -> int:
-        """Copay still to collect at this visit: the prefilled amount."""
-        return max(self.copay_cents - self.collected_cents, 0)
+from coordtui.read_models.coverage import LastCheck, VisitCoverage
 
 
 def last_check(conn: sqlite3.Connection, patient_id: str) -> LastCheck | None:

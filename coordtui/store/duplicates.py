@@ -23,7 +23,6 @@ records are never offered.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rapidfuzz import fuzz
@@ -32,6 +31,7 @@ from coordtui.domain.duplicates import norm_name, score_candidate
 from coordtui.domain.patient import MAX_AGE_YEARS, age_on
 from coordtui.domain.phones import PhoneError, to_e164
 from coordtui.domain.text import nfc
+from coordtui.read_models.patients import Candidate
 
 _PER_LOOKUP = 300  # rows one exact lookup may bring (a DOB shared by many, a family phone)
 _PER_NAME_RANGE = 2000  # index entries one name range may bring, names only
@@ -45,18 +45,6 @@ _COLUMNS = (
     "rowid, id, record_number, given_name, family_name, preferred_name, dob, phone, "
     "phone_alt, email"
 )
-
-
-@dataclass(frozen=True)
-class Candidate:
-    patient_id: str
-    record_number: str
-    given_name: str
-    family_name: str
-    dob: date | None
-    phone: str
-    score: int
-    reasons: tuple[str, ...]
 
 
 def ensure_indexes(conn: sqlite3.Connection) -> None:

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from coordtui.domain.days import parse_db
+from coordtui.read_models.patients import (
+    PatientAppointment,
+    PatientHistoryEntry,
+    PatientRecord,
+)
 
 PATIENT_COLUMNS = (
     "id",
@@ -36,61 +40,6 @@ PATIENT_COLUMNS = (
     "updated_at",
     "updated_by",
 )
-
-
-@dataclass(frozen=True)
-class PatientRecord:
-    id: str
-    record_number: str
-    given_name: str
-    family_name: str
-    preferred_name: str
-    dob: date | None
-    sex: str
-    phone: str
-    phone_alt: str
-    email: str
-    address: str
-    preferred_language: str
-    interpreter_needed: bool
-    flags: str
-    payer: str
-    member_id: str
-    copay_cents: int
-    merged_into: str | None
-    version: int
-    created_at: datetime | None
-    updated_at: datetime | None
-    updated_by: str
-    # The version of the server's state under this desk's unsynced edits: what an
-    # edit made now is based on (None: the record itself is not synced yet).
-    base_version: int | None = None
-
-    def editable(self) -> dict[str, object]:
-        """The fields a form edits, as the domain validator names them."""
-        from coordtui.domain.patient import EDITABLE
-
-        return {name: getattr(self, name) for name in EDITABLE}
-
-
-@dataclass(frozen=True)
-class PatientAppointment:
-    id: str
-    start: datetime
-    end: datetime
-    provider: str
-    type: str
-    status: str
-    reason: str
-    kind: str
-
-
-@dataclass(frozen=True)
-class PatientHistoryEntry:
-    kind: str
-    at: datetime
-    actor: str
-    detail: dict
 
 
 def patient(conn: sqlite3.Connection, patient_id: str) -> PatientRecord | None:

@@ -1,7 +1,8 @@
 """Fast read queries for the screens, on plain sqlite3.
 
 The app paints its first screen from here before SQLAlchemy is even
-imported; reads are simple, indexed SELECTs returning small dataclasses.
+imported; reads are simple, indexed SELECTs returning small dataclasses
+(coordtui.read_models).
 ``data_version`` lets the app notice commits from any other connection
 (another coordinator's process on the same file, or our own writer).
 """
@@ -10,69 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from coordtui.domain.days import db_text, parse_db
+from coordtui.read_models.queue import ClinicInfo, PatientBrief, ProviderInfo, QueueRow
 from coordtui.store.files import apply_pragmas
-
-
-@dataclass(frozen=True)
-class ClinicInfo:
-    id: str
-    name: str
-    timezone: str
-    phone_region: str
-
-
-@dataclass(frozen=True)
-class ProviderInfo:
-    id: str
-    name: str
-    short_name: str
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    id: str
-    start: datetime  # naive UTC
-    end: datetime
-    patient_id: str
-    given_name: str
-    family_name: str
-    preferred_name: str
-    dob: date | None
-    phone: str
-    record_number: str
-    interpreter_needed: bool
-    flags: str
-    provider_id: str
-    provider: str
-    type: str
-    reason: str
-    kind: str
-    priority: str
-    status: str
-    status_since: datetime | None
-    arrived_at: datetime | None
-    finished_at: datetime | None
-    cancel_reason: str
-    version: int
-    hand_off: str = ""  # hand-off notes for the care team, joined with " · "
-    coverage_on_file: bool = False  # a payer is recorded (an insurer or "Self-pay")
-    coverage_verified_at: datetime | None = None  # the patient's latest coverage check
-
-
-@dataclass(frozen=True)
-class PatientBrief:
-    id: str
-    record_number: str
-    given_name: str
-    family_name: str
-    dob: date | None
-    phone: str
-
 
 _QUEUE_SQL = """
 SELECT a.id, a.start_utc, a.end_utc, p.id, p.given_name, p.family_name, p.preferred_name,

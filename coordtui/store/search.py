@@ -97,6 +97,7 @@ from rapidfuzz.distance import OSA, Indel
 from coordtui.domain.days import db_text, parse_db
 from coordtui.domain.query import Identifier, ParsedQuery, parse_query
 from coordtui.domain.translit import is_abjad, skeleton
+from coordtui.read_models.patients import Hit
 from coordtui.store.search_docs import (
     PATIENT_COLUMNS,
     Doc,
@@ -168,24 +169,6 @@ _OWN_TABLES = ("patient_fts_terms", "patient_fts", "patient_search", "search_voc
 _NEXT_STATUSES = ("booked", "arrived", "in_room")
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Hit:
-    patient_id: str
-    record_number: str
-    given_name: str
-    family_name: str
-    preferred_name: str
-    dob: date | None
-    phone: str  # E.164
-    score: float  # 1.0 whole name exact; <= 0.9 by tier, lower for prefixes, typos, sound-alikes
-    # name, dob, phone, record, initial_last4, merged_record, typo, sounds_like, transliterated
-    matched: tuple[str, ...]
-    next_appointment: datetime | None  # aware UTC; booked, or arrived / in room, not over
-    # The record number, as stored, of a record merged into this one that the query
-    # named (matched has "merged_record"): the desk sees why another number came up.
-    merged_record: str = ""
 
 
 def create_schema(conn: sqlite3.Connection) -> None:

@@ -29,8 +29,7 @@ import httpx
 from sqlalchemy import Engine
 
 from coordtui import __version__
-from coordtui.sync import local
-from coordtui.sync.protocol import (
+from coordtui.replication.protocol import (
     APP_HEADER,
     CA,
     CLIENT_ID,
@@ -48,6 +47,7 @@ from coordtui.sync.protocol import (
     TOKEN,
     URL,
 )
+from coordtui.sync import local
 
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 300.0
 STATUS_EVERY = timedelta(seconds=30)

@@ -11,6 +11,7 @@ the cursor.  A kill at any point leaves either the old state or the new.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,12 +20,56 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from coordtui.domain.instants import iso, utcnow
+from coordtui.mutations import LOCAL_ORIGIN, MUTATIONS, Context, MutationError
+from coordtui.replication import rows
+from coordtui.replication.capture import track, untrack
+from coordtui.replication.protocol import CLIENT_ID, CURSOR, RECOVERED, REINDEX
 from coordtui.store.models import Meta, Outbox, SyncConflict, SyncSent, SyncUndo
-from coordtui.sync import rows
-from coordtui.sync.capture import track, untrack
-from coordtui.sync.protocol import CURSOR, RECOVERED, REINDEX
 
 SENT_KEEP_DAYS = 30  # acknowledged mutations kept to resend after a server restore
+
+
+def run_local(
+    engine: Engine,
+    name: str,
+    args: dict[str, Any],
+    actor: str,
+    now: datetime | None = None,
+    also: Callable[[Session], None] | None = None,
+) -> dict[str, Any]:
+    """Run one mutation and append it to the outbox, in one transaction: the change
+    and the record that it is to be sent commit together or not at all.
+
+    ``also``, if given, is called with the session after the mutation, in the same
+    transaction: local bookkeeping that must commit with the change or not at all
+    (the conflict review marks the conflict a rebooking settles).  It is not part of
+    the mutation: not sent, not run again by the rebase.  If it raises, nothing commits."""
+    if name not in MUTATIONS:
+        raise MutationError(f"Unknown action {name!r}.")
+    client_time = now or utcnow()
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        entry = Outbox(
+            name=name, args=json.dumps(args, sort_keys=True), client_time=client_time, actor=actor
+        )
+        session.add(entry)
+        session.flush()
+        ctx = local_context(session, actor, entry.mutation_id or 0, client_time)
+        record_undo(session, ctx.mutation_id)
+        result = MUTATIONS[name](session, args, ctx)
+        if also is not None:
+            also(session)
+    return {**result, "mutation_id": ctx.mutation_id}
+
+
+def local_context(session: Session, actor: str, mutation_id: int, client_time: datetime) -> Context:
+    """The context of a run on this workstation (first run or the sync rebase): its
+    own edits, made here or already synced under its client id, never clash."""
+    client_id = (
+        session.connection().execute(select(Meta.value).where(Meta.key == CLIENT_ID)).scalar()
+    )
+    own = {LOCAL_ORIGIN, client_id} if client_id else {LOCAL_ORIGIN}
+    return Context(actor, mutation_id, client_time, LOCAL_ORIGIN, frozenset(own))
 
 
 def record_undo(session: Session, mutation_id: int) -> None:
@@ -85,7 +130,7 @@ def pending(engine: Engine, limit: int) -> list[dict[str, Any]]:
             "id": r.mutation_id,
             "name": r.name,
             "args": json.loads(r.args),
-            "client_time": _iso(r.client_time),
+            "client_time": iso(r.client_time),
             "actor": r.actor,
             **({"recovered": True} if r.recovered else {}),
         }
@@ -96,12 +141,6 @@ def pending(engine: Engine, limit: int) -> list[dict[str, Any]]:
 def first_pending(engine: Engine) -> int | None:
     with engine.connect() as conn:
         return conn.execute(select(func.min(Outbox.mutation_id))).scalar()
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat()
 
 
 # ---------------------------------------------------------------- apply
@@ -317,7 +356,7 @@ def _note_recovery(conn: Connection, count: int, at: datetime) -> None:
     """For the Sync screen: when the server was found restored and how much was resent."""
     before = json.loads(get_meta(conn, RECOVERED) or "{}")
     total = int(before.get("total", 0)) + count
-    set_meta(conn, RECOVERED, json.dumps({"at": _iso(at), "count": count, "total": total}))
+    set_meta(conn, RECOVERED, json.dumps({"at": iso(at), "count": count, "total": total}))
 
 
 def forget_sent(engine: Engine) -> None:
@@ -335,7 +374,6 @@ def _rerun(conn: Connection, remaining: list, report: Applied) -> None:
     """Run still-pending mutations again over the server's state (the rebase)."""
     if not remaining:
         return
-    from coordtui.mutations import MUTATIONS, MutationError, local_context
 
     session = Session(bind=conn)
     try:
@@ -403,11 +441,16 @@ def conflicts(engine: Engine, include_resolved: bool = False) -> list[Conflict]:
 
 def resolve_conflict(engine: Engine, mutation_id: int, resolution: str, at: datetime) -> bool:
     with engine.begin() as conn:
-        return (
-            conn.execute(
-                update(SyncConflict)
-                .where(SyncConflict.mutation_id == mutation_id, SyncConflict.resolved_at.is_(None))
-                .values(resolved_at=at, resolution=resolution)
-            ).rowcount
-            == 1
-        )
+        return mark_resolved(conn, mutation_id, resolution, at)
+
+
+def mark_resolved(conn: Connection, mutation_id: int, resolution: str, at: datetime) -> bool:
+    """Mark a conflict resolved in the caller's transaction; False if it was not open."""
+    return (
+        conn.execute(
+            update(SyncConflict)
+            .where(SyncConflict.mutation_id == mutation_id, SyncConflict.resolved_at.is_(None))
+            .values(resolved_at=at, resolution=resolution)
+        ).rowcount
+        == 1
+    )

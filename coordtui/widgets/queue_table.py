@@ -23,7 +23,7 @@ from coordtui.domain.patient import initials
 from coordtui.domain.status import LABELS, SYMBOLS, Status
 from coordtui.domain.text import clean
 from coordtui.domain.waits import compute_wait, format_minutes
-from coordtui.store.reads import QueueRow
+from coordtui.read_models.queue import QueueRow
 from coordtui.widgets.columns import Column, fit, follow
 from coordtui.widgets.cursor_lines import CursorLines
 

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from coordtui.domain.schedule import AmbiguousTime, NonexistentTime
 from coordtui.domain.slots import DEFAULT_TYPES, Slot
-from coordtui.mutations import MutationError, run_local
+from coordtui.mutations import MutationError
 from coordtui.service import Service
 from coordtui.store.db import MIGRATIONS, open_store
 from coordtui.store.files import SCHEMA_VERSION, schema_version
+from coordtui.sync.local import run_local
 from tests.builders import ALL_DAY, StoreBuilder
 
 ZONE = "America/New_York"

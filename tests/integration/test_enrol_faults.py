@@ -15,7 +15,7 @@ import sys
 import httpx
 import pytest
 
-from coordtui.server import logic
+from coordtui.server import enrolment
 from coordtui.store.db import open_store
 from coordtui.sync.client import SyncClient, SyncError, register
 from tests.faultproxy import FaultProxy
@@ -40,7 +40,7 @@ def test_a_lost_answer_is_asked_again_with_the_same_code(tmp_path, server):
         with pytest.raises(SyncError, match="Cannot reach the server"):
             client.enrol(proxy.url, code, "desk-a", tries=3, pause=waits.append)
         assert proxy.counters.responses_dropped == 3 and len(waits) == 2
-        assert len(logic.clients(server.engine)) == 1, "one code, one enrolment"
+        assert len(enrolment.clients(server.engine)) == 1, "one code, one enrolment"
         assert not client.connected
 
         # The person runs `connect` again with the same code; its first answer is lost
@@ -57,7 +57,7 @@ def test_a_lost_answer_is_asked_again_with_the_same_code(tmp_path, server):
             client.close()
             engine.dispose()
     assert len(waits) == 3 and proxy.counters.responses_dropped == 4
-    (enrolled,) = logic.clients(server.engine)
+    (enrolled,) = enrolment.clients(server.engine)
     assert enrolled["name"] == "desk-a" and enrolled["last_seen"] is not None
     # The code is still spent for anyone else (another key).
     with pytest.raises(SyncError, match="used"):
@@ -95,7 +95,7 @@ def test_another_key_cannot_take_over_an_enrolment(server):
 
 def test_server_clients_lists_enrolments_that_never_synced(tmp_path, server):
     # An older desk (no key) lost its answer: an enrolment nobody holds.
-    orphan, _token = logic.register(server.engine, server.enrol_code(), "lost-answer")
+    orphan, _token = enrolment.register(server.engine, server.enrol_code(), "lost-answer")
     engine = open_store(tmp_path / "a.db")
     client = SyncClient(engine, tmp_path / "a.db", timeout=5)
     try:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from coordtui.demo import generate_demo
+from coordtui.demo.clinic import generate_demo
 from coordtui.domain.text import fold
 from coordtui.service import Service
 from coordtui.store import models  # noqa: F401  (registers the tables)

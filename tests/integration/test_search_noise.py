@@ -19,7 +19,7 @@ import jellyfish
 import pytest
 from rapidfuzz.distance import Indel
 
-from coordtui.demo import generate_demo
+from coordtui.demo.clinic import generate_demo
 from coordtui.store.search import SOUND_FLOOR, search
 
 TODAY = date.today()

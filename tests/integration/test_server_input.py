@@ -24,16 +24,16 @@ import pytest
 from sqlalchemy import select, text
 
 from coordtui.ids import new_id
-from coordtui.server import logic
-from coordtui.server.schema import srv_client
-from coordtui.sync.client import headers
-from coordtui.sync.protocol import (
+from coordtui.replication.protocol import (
     MAX_BATCH,
     MAX_BODY,
     PROTOCOL_HEADER,
     SCHEMA_HEADER,
     SYNC_SCHEMA,
 )
+from coordtui.server import enrolment, pushing
+from coordtui.server.schema import srv_client
+from coordtui.sync.client import headers
 from tests.builders import StoreBuilder
 from tests.sync_env import ROOT, ServerProcess, dump, sqlite_url
 
@@ -280,6 +280,25 @@ def test_a_mutation_id_gap_is_409_with_the_expected_id(server, desk):
     _serving(server)
 
 
+def test_a_batch_longer_than_one_commit_applies_once_and_replays_as_duplicates(server, desk):
+    """The server commits a batch COMMIT_EVERY mutations at a time: a batch spanning
+    several commits applies each mutation once, and sent again (its answer lost) every
+    one answers with its stored result, nothing applied twice."""
+    first = _next(server, desk)
+    size = 2 * pushing.COMMIT_EVERY + 3
+    batch = [_mutation(first + i) for i in range(size)]
+    r = _push_json(server, desk, {"mutations": batch})
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert [x["status"] for x in answer["results"]] == ["applied"] * size
+    assert answer["last_mutation_id"] == first + size - 1 == _last(server, desk[0])
+    before = _state(server)
+    again = _push_json(server, desk, {"mutations": batch}).json()
+    assert [x.get("duplicate") for x in again["results"]] == [True] * size
+    assert [x["detail"] for x in again["results"]] == [x["detail"] for x in answer["results"]]
+    assert _state(server) == before
+
+
 def test_a_batch_with_non_consecutive_ids_is_400(server, desk):
     first = _next(server, desk)
     for ids in ([first, first + 2], [first, first], [first + 1, first]):
@@ -425,8 +444,8 @@ def _revoked_cannot_push_or_pull(server, client_id: str, token: str) -> None:
 def test_a_token_revoked_on_the_server_is_401(server):
     client_id, token = _enrol(server)
     assert _post(server, "/v1/pull", b'{"limit": 1}', token).status_code == 200
-    assert logic.revoke(server.engine, client_id)
-    assert not logic.revoke(server.engine, client_id)  # once is enough
+    assert enrolment.revoke(server.engine, client_id)
+    assert not enrolment.revoke(server.engine, client_id)  # once is enough
     _revoked_cannot_push_or_pull(server, client_id, token)
 
 

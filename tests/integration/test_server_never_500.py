@@ -25,10 +25,10 @@ from sqlalchemy import select, text
 
 from coordtui.ids import new_id
 from coordtui.mutations import ID_ARGS, MUTATIONS
-from coordtui.server import logic
+from coordtui.replication.protocol import PROTOCOL_HEADER, SCHEMA_HEADER
+from coordtui.server.pushing import stamped
 from coordtui.server.schema import srv_client
 from coordtui.sync.client import headers
-from coordtui.sync.protocol import PROTOCOL_HEADER, SCHEMA_HEADER
 from tests.sync_env import ROOT, clinic_thread_server, server_database
 
 FUZZ_REQUESTS = 1000  # at least this many per database
@@ -171,7 +171,7 @@ def test_a_forged_actor_cannot_hide_which_desk_sent_a_change(server):
         ).scalar_one()
     desk = f"Front desk 2 [{client_id[:8]}]"
     assert created_by == event_actor == f"Dr Forged Name · {desk}"
-    assert logic.stamped("", desk) == desk
+    assert stamped("", desk) == desk
 
 
 # ------------------------------------------------------------------- the fuzz

@@ -22,9 +22,9 @@ import httpx
 import pytest
 
 from coordtui.cli_sync import is_loopback
+from coordtui.replication.protocol import MAX_BODY
 from coordtui.server.limits import FailureLimiter
 from coordtui.sync.client import headers
-from coordtui.sync.protocol import MAX_BODY
 from tests.sync_env import (
     ROOT,
     Workstation,

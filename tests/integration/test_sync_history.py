@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from coordtui.server import history, logic
+from coordtui.server import cursors, enrolment, history, pulling
 from tests.builders import StoreBuilder
 from tests.sync_env import ServerProcess, Workstation, dump, now_utc, sqlite_url
 
@@ -120,28 +120,28 @@ def test_an_old_appointment_reaches_a_windowed_desk_when_it_changes(server, tmp_
 def test_the_window_is_fixed_when_the_bootstrap_starts(server):
     """Pages after the first read the window from the cursor, not from the request."""
     writer, reader = server.engine, server.engine
-    client_id, _token = logic.register(writer, logic.make_enrol_code(writer), "desk-c")
-    first = logic.pull(reader, client_id, None, limit=1, history_days=365)
-    position = logic.decode_cursor(first["cursor"])
+    client_id, _token = enrolment.register(writer, enrolment.make_enrol_code(writer), "desk-c")
+    first = pulling.pull(reader, client_id, None, limit=1, history_days=365)
+    position = cursors.decode_cursor(first["cursor"])
     assert position.floor and position.boot > 0
     seen, cursor = [c for c in first["changes"]], first["cursor"]
     while True:
-        page = logic.pull(reader, client_id, cursor, limit=1, history_days=0)
+        page = pulling.pull(reader, client_id, cursor, limit=1, history_days=0)
         seen += page["changes"]
         cursor = page["cursor"]
         if not page["more"]:
             break
     appointments = {c["k"] for c in seen if c["t"] == "appointment"}
     assert appointments == {server.ids["recent"], server.ids["next"]}
-    assert logic.decode_cursor(cursor).floor == position.floor
+    assert cursors.decode_cursor(cursor).floor == position.floor
 
 
 def test_a_cursor_from_an_older_server_still_reads():
     five = base64.urlsafe_b64encode(b'["e",3,"v","t","k"]').decode()
-    assert logic.decode_cursor(five) == logic.Position("e", 3, "v", "t", "k")  # no window
-    again = logic.encode_cursor(
-        logic.Position("e", 3, "v", "t", "k", 9, "2026-01-01T00:00:00+00:00")
+    assert cursors.decode_cursor(five) == cursors.Position("e", 3, "v", "t", "k")  # no window
+    again = cursors.encode_cursor(
+        cursors.Position("e", 3, "v", "t", "k", 9, "2026-01-01T00:00:00+00:00")
     )
-    assert logic.decode_cursor(again).boot == 9
+    assert cursors.decode_cursor(again).boot == 9
     naive = base64.urlsafe_b64encode(b'["e",3,"v","","",1,"2026-01-01T00:00:00"]').decode()
-    assert logic.decode_cursor(naive) is None  # not one this server issued
+    assert cursors.decode_cursor(naive) is None  # not one this server issued

@@ -27,7 +27,7 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from coordtui.server import logic
+from coordtui.server.cursors import decode_cursor
 from coordtui.sync import local
 from tests.pg import _admin_connect
 from tests.sync_env import (
@@ -138,7 +138,7 @@ def _last_ids(server) -> dict[str, int]:
 
 
 def _cursor_seq(desk) -> int:
-    return logic.decode_cursor(local.read_meta(desk.service.engine, local.CURSOR)).seq
+    return decode_cursor(local.read_meta(desk.service.engine, local.CURSOR)).seq
 
 
 def _client_id(desk) -> str:

@@ -12,7 +12,8 @@ import httpx
 import pytest
 import trustme
 
-from coordtui.server import logic
+from coordtui.server import enrolment
+from coordtui.server.baseline import load_baseline
 from coordtui.server.schema import create_schema, make_engines
 from coordtui.store.db import open_store
 from coordtui.sync.client import SyncClient, SyncError
@@ -35,7 +36,7 @@ def tls_server(tmp_path):
     create_schema(writer)
     b = StoreBuilder(tmp_path / "baseline.db")
     b.patient("Ada", "Lovelace")
-    logic.load_baseline(writer, b.engine)
+    load_baseline(writer, b.engine)
     b.close()
     port = free_port()
     proc = subprocess.Popen(
@@ -67,7 +68,7 @@ def test_workstation_pinned_to_the_clinic_ca_syncs_over_https(tmp_path, tls_serv
     engine = open_store(tmp_path / "ws.db")
     client = SyncClient(engine, tmp_path / "ws.db")
     try:
-        client.enrol(base, logic.make_enrol_code(writer), "desk", ca=str(ca_file))
+        client.enrol(base, enrolment.make_enrol_code(writer), "desk", ca=str(ca_file))
         report = client.round()
         assert report.rows > 0
         with engine.connect() as conn:
@@ -87,7 +88,7 @@ def test_a_server_not_signed_by_the_pinned_ca_is_refused(tmp_path, tls_server):
         # Said as what it is (issue 11, part 2), not "Cannot reach the server".
         for ca in (str(other), None):  # the wrong CA pinned, or none (system trust only)
             with pytest.raises(SyncError, match="certificate was rejected"):
-                client.enrol(base, logic.make_enrol_code(writer), "desk", ca=ca)
+                client.enrol(base, enrolment.make_enrol_code(writer), "desk", ca=ca)
     finally:
         client.close()
         engine.dispose()

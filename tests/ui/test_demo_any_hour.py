@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coordtui.demo import DEFAULT_TIMEZONE, demo_clock, generate_demo
+from coordtui.demo.clinic import DEFAULT_TIMEZONE, demo_clock, generate_demo
 from coordtui.domain.status import Status
 from coordtui.domain.waits import compute_wait
 from tests.conftest import wait_for

@@ -15,7 +15,11 @@ from sqlalchemy import text
 from coordtui.sync import local
 from coordtui.widgets.clinic_header import ClinicHeader
 from tests.conftest import wait_for
-from tests.sync_env import ThreadServer, Workstation, now_utc, small_clinic, sqlite_url
+from tests.sync_env import (
+    Workstation,
+    now_utc,
+    small_clinic_server,
+)
 from tests.ui.helpers import make_app, screen_segment_texts, screen_text, table
 
 SYNC = 10.0  # seconds to wait for something that takes a round or two
@@ -23,15 +27,8 @@ SYNC = 10.0  # seconds to wait for something that takes a round or two
 
 @pytest.fixture
 def server(tmp_path):
-    """A clinic (one provider open all day, two patients) on a loopback server."""
-    srv = ThreadServer(sqlite_url(tmp_path / "server.db"))
-    b, ids = small_clinic(tmp_path / "baseline.db")
-    srv.load(b.engine)
-    b.close()
-    srv.start()
-    srv.ids = ids
-    yield srv
-    srv.close()
+    with small_clinic_server(tmp_path) as srv:
+        yield srv
 
 
 def _desk(tmp_path, server, name: str) -> Workstation:

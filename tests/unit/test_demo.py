@@ -19,14 +19,8 @@ import pytest
 from sqlmodel import Session, select
 
 from coordtui.clock import store_clock
-from coordtui.demo import (
-    DEMO_PATIENTS,
-    DemoSummary,
-    demo_clock,
-    generate_demo,
-    seed_plan,
-    seed_store,
-)
+from coordtui.demo.clinic import DEMO_PATIENTS, DemoSummary, demo_clock, generate_demo
+from coordtui.demo.seed import seed_plan, seed_store
 from coordtui.domain.days import DB_FORMAT, day_bounds_utc, db_text, local_today
 from coordtui.domain.patient import validate_patient
 from coordtui.domain.status import Status, can_transition, replay
@@ -483,9 +477,10 @@ def test_the_demo_notes_the_instant_it_was_laid_out_for(demo):
 
 def test_seeded_provider_short_names_are_distinct_and_never_cut():
     """Issue 10: "Dr Fernánde2" is gone; a second Dr García is "Dr M. García"."""
-    from coordtui.demo import _Ids, _seed_providers
+    from coordtui.demo.ids import Ids
+    from coordtui.demo.seed import _seed_providers
 
-    rows, _ = _seed_providers(random.Random(11), _Ids(11, NOW_NAIVE), "clinic", 200)
+    rows, _ = _seed_providers(random.Random(11), Ids(11, NOW_NAIVE), "clinic", 200)
     shorts = [r[3] for r in rows]
     assert len(set(shorts)) == 200
     assert any(re.fullmatch(r"(Dr|NP) \w\. .+", s) for s in shorts)  # initials told apart

@@ -7,8 +7,8 @@ import hashlib
 from sqlmodel import SQLModel
 
 import coordtui.store.models  # noqa: F401  (registers the tables)
-from coordtui.sync.protocol import SYNC_SCHEMA
-from coordtui.sync.rows import SYNCED
+from coordtui.replication.protocol import SYNC_SCHEMA
+from coordtui.replication.rows import SYNCED
 
 # SYNC_SCHEMA -> fingerprint of the synced tables' columns.  A change to a synced
 # table changes the fingerprint: bump SYNC_SCHEMA and record the new one here.
@@ -26,7 +26,7 @@ def _fingerprint() -> str:
 
 def test_the_synced_tables_match_the_sync_schema_number():
     assert KNOWN.get(SYNC_SCHEMA) == _fingerprint(), (
-        "The synced tables changed: bump SYNC_SCHEMA in coordtui/sync/protocol.py "
+        "The synced tables changed: bump SYNC_SCHEMA in coordtui/replication/protocol.py "
         f"and add {{{SYNC_SCHEMA + 1}: {_fingerprint()!r}}} to KNOWN."
     )
 

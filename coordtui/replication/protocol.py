@@ -1,10 +1,17 @@
-"""Wire constants shared by the server and the workstation's sync client."""
+"""Wire constants shared by the server and the workstation's sync client.
+
+The protocol and schema numbers, headers and size limits both ends check,
+and the keys under which a workstation keeps its sync state in its store's
+``meta`` table.  The keys are the workstation's, but code both sides run
+reads them (coordtui.mutations reads CLIENT_ID), so they live here with the
+rest rather than in the workstation client package (coordtui.sync).
+"""
 
 from __future__ import annotations
 
 PROTOCOL_VERSION = 1
-# The shape of the synced tables (coordtui.sync.rows.SYNCED) as mutations and pulled rows
-# see it.  Bumped when they change, not when a workstation-only table or index does (the
+# The shape of the synced tables (coordtui.replication.rows.SYNCED) as mutations and pulled
+# rows see it.  Bumped when they change, not when a workstation-only table or index does (the
 # store's own SCHEMA_VERSION), so such a change never splits workstations from a server.
 SYNC_SCHEMA = 7
 # Days of past appointments a workstation's bootstrap asks for (coordtui.server.history).

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import event, inspect
 from sqlmodel import Session
 
-from coordtui.sync.rows import ORDER
+from coordtui.replication.rows import ORDER
 
 # (table, key, deleted) for each synced row, the first time a flush touches it.
 Touched = Callable[[str, str, bool], None]
