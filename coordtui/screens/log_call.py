@@ -2,7 +2,8 @@
 
 Opens on the outcome list so digits pick the outcome; the note box follows.
 Direction, who and reason have defaults (inbound, the patient, General) and
-Tab reaches them.  Returns the values; the caller runs the mutation.
+Tab reaches them.  The dialog saves itself through the ``save`` job it is given
+(``log_call_for`` runs the mutation): a refusal stays in the dialog, with what was typed.
 """
 
 from __future__ import annotations

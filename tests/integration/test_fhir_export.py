@@ -244,9 +244,8 @@ def test_cli_export_writes_private_file(store: dict, tmp_path: Path) -> None:
 
 
 def test_demo_clinic_exports_valid_fhir(tmp_path: Path) -> None:
-    generate_demo = getattr(pytest.importorskip("coordtui.demo"), "generate_demo", None)
-    if generate_demo is None:
-        pytest.skip("coordtui.demo.generate_demo is not written yet")
+    from coordtui.demo import generate_demo
+
     path = tmp_path / "demo.db"
     generate_demo(path)
     text = export_bundle(path)
