@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -278,6 +279,15 @@ def test_a_mutation_id_gap_is_409_with_the_expected_id(server, desk):
     assert r.json()["expected"] == expected
     assert _state(server) == before
     _serving(server)
+
+
+def test_every_answer_says_how_long_the_server_held_it_and_nothing_else(server, desk):
+    """Server-Timing (for load tests on shared cores): a duration, never a path or data."""
+    refused = _push_json(server, desk, {"mutations": [_mutation(_next(server, desk) + 5)]})
+    for r in (httpx.get(server.url + "/v1/health", timeout=5), refused):
+        timing = r.headers["server-timing"]
+        assert re.fullmatch(r"app;dur=\d+\.\d", timing), timing
+    assert refused.status_code == 409
 
 
 def test_a_batch_longer_than_one_commit_applies_once_and_replays_as_duplicates(server, desk):
