@@ -10,6 +10,7 @@ The exclusion constraint that backs this is also tested on its own.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from coordtui.mutations import MutationError
 from coordtui.server.schema import create_schema, make_engines
 from coordtui.sync import local
-from coordtui.sync.client import SyncError
+from coordtui.sync.client import ServerBusy, SyncError
 from tests.builders import ALL_DAY, StoreBuilder
 from tests.sync_env import ServerProcess, Workstation, dump, now_utc
 
@@ -36,12 +37,21 @@ WHERE a.kind = 'scheduled' AND b.kind = 'scheduled'
 
 
 def _sync(desk: Workstation, tries: int = 5) -> None:
-    for attempt in range(tries):
+    """Sync as the app does: a busy server (503, Retry-After: it admits only a couple of
+    pushes at once) is waited for as asked and not counted as a failed try."""
+    busy_until = time.monotonic() + 120
+    attempt = 0
+    while True:
         try:
             desk.sync()
             return
+        except ServerBusy as exc:
+            if time.monotonic() + exc.retry_after > busy_until:
+                raise
+            time.sleep(exc.retry_after)
         except SyncError:
-            if attempt == tries - 1:
+            attempt += 1
+            if attempt == tries:
                 raise
 
 
