@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from coordtui.domain import schedule
+from coordtui.domain.instants import instant, utc
 from coordtui.domain.slots import AppointmentType, Slot
 from coordtui.ids import new_id
 from coordtui.read_models.booking import BookingLinks, DayGrid
-from coordtui.service.core import Also, aware, instant, iso
+from coordtui.service.core import Also, iso
 from coordtui.service.queue import QueueService
 from coordtui.service.waitlist import WaitlistService
 from coordtui.store import booking_reads
@@ -45,7 +46,7 @@ class BookingService(QueueService, WaitlistService):
             self.zone,
             minutes,
             provider_id,
-            aware(start_from),
+            utc(start_from),
             self.now(),
             limit,
             self.booking_horizon_days,
@@ -138,9 +139,7 @@ class BookingService(QueueService, WaitlistService):
         return self._with_offers(result, freed)
 
     def _with_offers(self, result: dict, freed: dict) -> dict:
-        slot = Slot(
-            freed["provider_id"], aware(instant(freed["start"])), aware(instant(freed["end"]))
-        )
+        slot = Slot(freed["provider_id"], instant(freed["start"]), instant(freed["end"]))
         offers = self.waitlist_matching(slot) if slot.start > self.now() else []
         return {**result, "freed": slot, "offers": offers}
 

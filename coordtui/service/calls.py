@@ -12,9 +12,10 @@ from typing import Any
 
 from coordtui.domain.calls import REMINDER_OUTCOMES, REMINDER_REASON, Summary, cap_note
 from coordtui.domain.days import day_bounds_utc
+from coordtui.domain.instants import utc
 from coordtui.ids import new_id
 from coordtui.read_models.calls import CallbackRow, CallRow, RecallRow, ReminderRow
-from coordtui.service.core import ServiceCore, aware, iso
+from coordtui.service.core import ServiceCore, iso
 from coordtui.store import call_reads
 
 
@@ -52,7 +53,7 @@ class CallService(ServiceCore):
                 "note": text,
                 "allow_empty_note": bool(self.allow_empty_resolved_note),
                 "callback_id": new_id(),
-                "due_at": iso(aware(callback_due)) if callback_due else None,
+                "due_at": iso(utc(callback_due)) if callback_due else None,
                 "assignee": assignee,
                 "priority": priority,
                 "at": self.now().isoformat(),
@@ -76,7 +77,7 @@ class CallService(ServiceCore):
 
         ``limit``: only the first that many of that order (picked in SQL).
         """
-        when = aware(now) if now else self.now()
+        when = utc(now) if now else self.now()
         return self.reads.run(call_reads.callbacks, when, False, limit)
 
     def open_callback_count(self) -> int:
@@ -100,7 +101,7 @@ class CallService(ServiceCore):
     ) -> dict:
         """Put it off ``minutes`` from when it is due (``due_at``, as listed), or from now if
         that has passed: a snooze always moves it later."""
-        base = max(self.now(), aware(due_at)) if due_at else self.now()
+        base = max(self.now(), utc(due_at)) if due_at else self.now()
         until = base + timedelta(minutes=int(minutes))
         return self._callback("snooze_callback", callback_id, until=until.isoformat())
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from coordtui.domain import instants
 from coordtui.domain.dates import default_date_order
 from coordtui.domain.days import local_today
 from coordtui.domain.slots import DEFAULT_HORIZON_DAYS
@@ -135,16 +136,9 @@ class ServiceCore:
         return {**args, "at": self.now().isoformat(), "horizon_days": self.booking_horizon_days}
 
 
-def aware(moment: datetime) -> datetime:
-    """Service instants are aware; a naive one is taken as UTC (the store's convention)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def iso(moment: datetime) -> str:
+    """A booking time for args (coordtui.domain.instants.iso), refusing a naive one: a
+    wall time typed at the desk must be placed in the clinic's zone first."""
     if moment.tzinfo is None:
         raise ValueError("booking times must be aware datetimes; use resolve_local for wall time")
-    return moment.astimezone(UTC).isoformat()
-
-
-def instant(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return instants.iso(moment)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from coordtui.domain.days import parse_db
+from coordtui.domain.instants import utc
 from coordtui.read_models.sync import PendingChange, SyncStatus, label
 from coordtui.replication.protocol import LAST_ERROR, LAST_OK, LAST_TRY, RECOVERED, TOKEN, URL
 from coordtui.store.reads import Reads
@@ -74,4 +75,4 @@ def read_instant(value: Any) -> datetime | None:
             moment = datetime.fromisoformat(str(value))
         except ValueError:
             return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return utc(moment)

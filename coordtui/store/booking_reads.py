@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from coordtui.domain import schedule as sched
 from coordtui.domain.days import day_bounds_utc, db_text, local, parse_db
+from coordtui.domain.instants import utc
 from coordtui.domain.schedule import Interval, WeeklyTemplate
 from coordtui.domain.slots import (
     DEFAULT_SLOT_MINUTES,
@@ -311,7 +312,7 @@ def day_grid(
         for r in conn.execute(sql, (provider_id, db_text(lo - MAX_SPAN), db_text(hi), db_text(lo)))
     ]
     booked = [
-        Booked(r.id, provider_id, r.patient_id, _aware(r.start), _aware(r.end), r.status)
+        Booked(r.id, provider_id, r.patient_id, utc(r.start), utc(r.end), r.status)
         for r in rows
         if r.status in ACTIVE_STATUSES
     ]
@@ -326,10 +327,6 @@ def day_grid(
         now=now,
     )
     return DayGrid(provider_id, day, sessions, rows, free, setup.slot_minutes, setup.allowance)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 # ----------------------------------------------------------- waitlist
